@@ -1,0 +1,62 @@
+/*
+ * cli.h -- shared pieces of the `spanlite` command: global options, option
+ * parsing helpers, output of result sets in the formats people and
+ * programs want, and the command table.
+ *
+ * Exit codes: 0 success, 1 failure or rejected input, 2 usage or fatal
+ * error.  Data goes to stdout, diagnostics to stderr.
+ */
+#ifndef SL_CLI_H
+#define SL_CLI_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <sqlite3.h>
+#include "spanlite.h"
+
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
+
+typedef struct cli_ctx {
+    const char *db_path; /* --db, $SPANLITE_DB, or ./spanlite.db */
+    const char *prog;    /* "spanlite" */
+} cli_ctx;
+
+typedef struct cli_command {
+    const char *name;
+    int (*run)(cli_ctx *ctx, int argc, char **argv); /* argv[0] is the command name */
+    const char *summary; /* one line for `spanlite --help` */
+} cli_command;
+
+/* Output formats of result sets. */
+typedef enum { OUT_TABLE, OUT_CSV, OUT_JSON, OUT_JSONL } cli_outfmt;
+/* Parse "table|csv|json|jsonl"; -1 if unknown. */
+int cli_parse_outfmt(const char *s);
+/* Run stmt to completion, writing every row to out in fmt.  Returns
+ * SQLITE_DONE or the failing SQLite code (message via sqlite3_errmsg). */
+int cli_print_stmt(sqlite3_stmt *stmt, cli_outfmt fmt, FILE *out);
+
+/* Open the warehouse (readonly or read-write, migrating); prints the error
+ * and returns NULL on failure. */
+sl_db *cli_open(cli_ctx *ctx, int readonly);
+
+/* Time arguments: ISO 8601 ("2024-05-01T12:00:00Z", "2024-05-01", with
+ * fraction and offset) or epoch seconds/ms/us/ns by magnitude, or relative
+ * "-1h"/"-30m"/"-2d" from now.  0 and *ns set, or -1. */
+int cli_parse_time(const char *s, int64_t *ns);
+/* Durations: "250ms", "1.5s", "2m", "300us", "10ns", bare number = ms. */
+int cli_parse_duration(const char *s, int64_t *ns);
+
+/* Print "spanlite CMD: msg" to stderr. */
+void cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* True when fd is a terminal (progress is shown only then). */
+int cli_isatty(int fd);
+
+/* Subcommands of `spanlite report` (src/cli/report.c dispatches). */
+typedef struct cli_report {
+    const char *name;
+    int (*run)(cli_ctx *ctx, int argc, char **argv); /* argv[0] is the report name */
+    const char *summary;
+} cli_report;
+
+#endif

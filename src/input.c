@@ -1,0 +1,182 @@
+/*
+ * input.c -- files, stdin and gzip behind one reader; see input.h.
+ *
+ * zlib's gzread() reads plain files transparently, so compressed and plain
+ * input take the same path and compression is recognised by magic bytes.
+ */
+#include "input.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#define CHUNK (256u << 10)
+
+struct sl_input {
+    gzFile gz;
+    char *name;
+    char *buf;       /* buffered, decompressed bytes: [pos, end) unread */
+    size_t pos, end, cap;
+    int eof;         /* gzread() returned 0 */
+    uint64_t lineno; /* lines returned so far */
+    uint64_t consumed;
+    char err[256];
+};
+
+sl_input *sl_input_open(const char *path, char *err, size_t errlen)
+{
+    int is_stdin = strcmp(path, "-") == 0;
+    int fd = is_stdin ? dup(0) : open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return NULL;
+    }
+    sl_input *in = calloc(1, sizeof *in);
+    if (in) in->name = strdup(is_stdin ? "<stdin>" : path);
+    if (in) in->buf = malloc(CHUNK + 1);
+    if (in) in->gz = gzdopen(fd, "rb");
+    if (!in || !in->name || !in->buf || !in->gz) {
+        snprintf(err, errlen, "%s: out of memory", path);
+        if (in && !in->gz) close(fd);
+        sl_input_free(in);
+        return NULL;
+    }
+    in->cap = CHUNK;
+    gzbuffer(in->gz, CHUNK);
+    return in;
+}
+
+void sl_input_free(sl_input *in)
+{
+    if (!in) return;
+    if (in->gz) gzclose(in->gz);
+    free(in->name);
+    free(in->buf);
+    free(in);
+}
+
+const char *sl_input_name(const sl_input *in) { return in->name; }
+const char *sl_input_error(const sl_input *in) { return in->err; }
+uint64_t sl_input_bytes(const sl_input *in) { return in->consumed; }
+
+/* Read more bytes after the unread ones, growing the buffer up to max.
+ * Returns bytes added, 0 at end of input, -1 on error. */
+static long fill(sl_input *in, size_t max)
+{
+    if (in->eof) return 0;
+    if (in->pos > 0) { /* slide the unread tail to the front */
+        memmove(in->buf, in->buf + in->pos, in->end - in->pos);
+        in->end -= in->pos;
+        in->pos = 0;
+    }
+    if (in->end == in->cap) {
+        if (in->cap >= max) return -1;
+        size_t cap = in->cap * 2 > max ? max : in->cap * 2;
+        char *b = realloc(in->buf, cap + 1);
+        if (!b) {
+            snprintf(in->err, sizeof in->err, "out of memory");
+            return -1;
+        }
+        in->buf = b;
+        in->cap = cap;
+    }
+    int n = gzread(in->gz, in->buf + in->end, (unsigned)(in->cap - in->end));
+    if (n < 0) {
+        int zerr;
+        const char *msg = gzerror(in->gz, &zerr);
+        snprintf(in->err, sizeof in->err, "read error: %s",
+                 zerr == Z_ERRNO ? strerror(errno) : msg);
+        return -1;
+    }
+    if (n == 0) {
+        in->eof = 1;
+        /* gzread stops quietly at a truncated gzip stream; say so. */
+        int zerr;
+        gzerror(in->gz, &zerr);
+        if (zerr != Z_OK && zerr != Z_BUF_ERROR) {
+            snprintf(in->err, sizeof in->err, "read error: %s", gzerror(in->gz, &zerr));
+            return -1;
+        }
+    }
+    in->end += (size_t)n;
+    return n;
+}
+
+const char *sl_input_peek(sl_input *in, size_t want, size_t *len)
+{
+    if (want > in->cap) want = in->cap;
+    while (in->end - in->pos < want && fill(in, in->cap) > 0)
+        ;
+    *len = in->end - in->pos;
+    in->buf[in->end] = '\0';
+    return in->buf + in->pos;
+}
+
+int sl_input_line(sl_input *in, char **line, size_t *len, uint64_t *lineno)
+{
+    size_t scanned = 0; /* bytes after pos already known to hold no newline */
+    for (;;) {
+        char *start = in->buf + in->pos;
+        char *nl = memchr(start + scanned, '\n', in->end - in->pos - scanned);
+        if (nl || (in->eof && in->end > in->pos)) {
+            size_t n = nl ? (size_t)(nl - start) : in->end - in->pos;
+            in->pos += n + (nl ? 1 : 0);
+            in->consumed += n + (nl ? 1 : 0);
+            if (n > 0 && start[n - 1] == '\r') n--;
+            start[n] = '\0';
+            *line = start;
+            *len = n;
+            *lineno = ++in->lineno;
+            return 1;
+        }
+        if (in->eof) return 0;
+        scanned = in->end - in->pos;
+        long got = fill(in, SL_INPUT_MAX_LINE);
+        if (got < 0) {
+            if (!in->err[0])
+                snprintf(in->err, sizeof in->err, "line %llu is longer than %u bytes",
+                         (unsigned long long)in->lineno + 1, SL_INPUT_MAX_LINE);
+            return -1;
+        }
+    }
+}
+
+char *sl_input_read_all(sl_input *in, size_t *len)
+{
+    size_t cap = in->end - in->pos + CHUNK, n = in->end - in->pos;
+    char *out = malloc(cap + 1);
+    if (!out) return NULL;
+    memcpy(out, in->buf + in->pos, n);
+    in->pos = in->end;
+    if (!in->eof) {
+        for (;;) {
+            if (cap - n < CHUNK) {
+                char *o = realloc(out, cap * 2 + 1);
+                if (!o) {
+                    free(out);
+                    return NULL;
+                }
+                out = o;
+                cap *= 2;
+            }
+            int got = gzread(in->gz, out + n, (unsigned)(cap - n));
+            if (got < 0) {
+                int zerr;
+                snprintf(in->err, sizeof in->err, "read error: %s", gzerror(in->gz, &zerr));
+                free(out);
+                return NULL;
+            }
+            if (got == 0) break;
+            n += (size_t)got;
+        }
+        in->eof = 1;
+    }
+    in->consumed += n;
+    out[n] = '\0';
+    *len = n;
+    return out;
+}
