@@ -16,7 +16,7 @@ const char *sl_span_check(const sl_span *sp);
 /* 64-bit hash of every field of sp (after id normalisation by the caller). */
 uint64_t sl_span_hash(const sl_span *sp);
 
-/* 64-bit FNV-1a, continued from h (start with SL_HASH_INIT). */
+/* 64-bit hash of n bytes, continued from h (start with SL_HASH_INIT). */
 #define SL_HASH_INIT 0xcbf29ce484222325ULL
 uint64_t sl_hash_bytes(uint64_t h, const void *p, size_t n);
 uint64_t sl_hash_str(uint64_t h, const char *s); /* NULL and "" hash differently */
