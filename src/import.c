@@ -28,7 +28,7 @@
 #include <string.h>
 
 #define POOL 3               /* batches in flight */
-#define COMMIT_EVERY 65536   /* records per transaction */
+#define COMMIT_EVERY 16384   /* records per transaction */
 
 typedef struct queue {
     pthread_mutex_t mu;

@@ -35,6 +35,17 @@ int cli_parse_outfmt(const char *s);
  * SQLITE_DONE or the failing SQLite code (message via sqlite3_errmsg). */
 int cli_print_stmt(sqlite3_stmt *stmt, cli_outfmt fmt, FILE *out);
 
+/* Bind each "NAME=VALUE" of params to :NAME/@NAME/$NAME of st; values that
+ * read as numbers bind as numbers. */
+void cli_bind_params(sqlite3_stmt *st, char *const *params, int nparams);
+/* Run every statement of sql, printing each one's rows.  EXIT_OK, or
+ * EXIT_FAIL with SQLite's message on stderr (prefixed by cmd). */
+int cli_run_sql(sqlite3 *h, const char *sql, char *const *params, int nparams, cli_outfmt fmt,
+                const char *cmd);
+
+/* Named queries (queries/NAME.sql, embedded): the SQL of name, or NULL. */
+const char *cli_query_sql(const char *name);
+
 /* Open the warehouse (readonly or read-write, migrating); prints the error
  * and returns NULL on failure. */
 sl_db *cli_open(cli_ctx *ctx, int readonly);

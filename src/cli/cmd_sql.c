@@ -41,31 +41,6 @@ static char *read_stdin(void)
     return s;
 }
 
-/* Bind every --param NAME=VALUE to :NAME, @NAME or $NAME. */
-static int bind_params(sqlite3_stmt *st, char **params, int nparams)
-{
-    for (int i = 0; i < nparams; i++) {
-        char *eq = strchr(params[i], '=');
-        char name[256];
-        const char *value = eq + 1;
-        for (const char *pfx = ":@$"; *pfx; pfx++) {
-            snprintf(name, sizeof name, "%c%.*s", *pfx, (int)(eq - params[i]), params[i]);
-            int idx = sqlite3_bind_parameter_index(st, name);
-            if (!idx) continue;
-            char *end;
-            long long iv = strtoll(value, &end, 10);
-            if (*value && !*end) {
-                sqlite3_bind_int64(st, idx, iv);
-                continue;
-            }
-            double dv = strtod(value, &end);
-            if (*value && !*end) sqlite3_bind_double(st, idx, dv);
-            else sqlite3_bind_text(st, idx, value, -1, SQLITE_TRANSIENT);
-        }
-    }
-    return 0;
-}
-
 int cmd_sql(cli_ctx *ctx, int argc, char **argv)
 {
     static const struct option opts[] = {{"format", required_argument, NULL, 'f'},
@@ -109,26 +84,7 @@ int cmd_sql(cli_ctx *ctx, int argc, char **argv)
         free(params);
         return EXIT_USAGE;
     }
-    sqlite3 *h = sl_sqlite(db);
-    int status = EXIT_OK;
-    const char *tail = sql;
-    while (tail && *tail) {
-        sqlite3_stmt *st = NULL;
-        if (sqlite3_prepare_v2(h, tail, -1, &st, &tail) != SQLITE_OK) {
-            cli_error("sql", "%s", sqlite3_errmsg(h));
-            status = EXIT_FAIL;
-            break;
-        }
-        if (!st) continue; /* whitespace or a comment */
-        bind_params(st, params, nparams);
-        int rc = cli_print_stmt(st, (cli_outfmt)fmt, stdout);
-        if (rc != SQLITE_DONE) {
-            cli_error("sql", "%s", sqlite3_errmsg(h));
-            status = EXIT_FAIL;
-        }
-        sqlite3_finalize(st);
-        if (status) break;
-    }
+    int status = cli_run_sql(sl_sqlite(db), sql, params, nparams, (cli_outfmt)fmt, "sql");
     if (fflush(stdout) != 0) status = EXIT_FAIL;
     sl_close(db);
     free(sql);

@@ -151,3 +151,47 @@ int cli_parse_time(const char *s, int64_t *ns)
     }
     return sl_parse_seconds_ns(s, ns);
 }
+
+/* Bind every --param NAME=VALUE to :NAME, @NAME or $NAME. */
+void cli_bind_params(sqlite3_stmt *st, char *const *params, int nparams)
+{
+    for (int i = 0; i < nparams; i++) {
+        char *eq = strchr(params[i], '=');
+        char name[256];
+        const char *value = eq + 1;
+        for (const char *pfx = ":@$"; *pfx; pfx++) {
+            snprintf(name, sizeof name, "%c%.*s", *pfx, (int)(eq - params[i]), params[i]);
+            int idx = sqlite3_bind_parameter_index(st, name);
+            if (!idx) continue;
+            char *end;
+            long long iv = strtoll(value, &end, 10);
+            if (*value && !*end) {
+                sqlite3_bind_int64(st, idx, iv);
+                continue;
+            }
+            double dv = strtod(value, &end);
+            if (*value && !*end) sqlite3_bind_double(st, idx, dv);
+            else sqlite3_bind_text(st, idx, value, -1, SQLITE_TRANSIENT);
+        }
+    }
+}
+
+int cli_run_sql(sqlite3 *h, const char *sql, char *const *params, int nparams, cli_outfmt fmt,
+                const char *cmd)
+{
+    const char *tail = sql;
+    while (tail && *tail) {
+        sqlite3_stmt *st = NULL;
+        if (sqlite3_prepare_v2(h, tail, -1, &st, &tail) != SQLITE_OK) {
+            cli_error(cmd, "%s", sqlite3_errmsg(h));
+            return EXIT_FAIL;
+        }
+        if (!st) continue; /* whitespace or a comment */
+        cli_bind_params(st, params, nparams);
+        int rc = cli_print_stmt(st, fmt, stdout);
+        if (rc != SQLITE_DONE) cli_error(cmd, "%s", sqlite3_errmsg(h));
+        sqlite3_finalize(st);
+        if (rc != SQLITE_DONE) return EXIT_FAIL;
+    }
+    return EXIT_OK;
+}

@@ -14,13 +14,22 @@ int cmd_import(cli_ctx *ctx, int argc, char **argv);
 int cmd_sql(cli_ctx *ctx, int argc, char **argv);
 int cmd_export(cli_ctx *ctx, int argc, char **argv);
 int cmd_report(cli_ctx *ctx, int argc, char **argv);
+int cmd_query(cli_ctx *ctx, int argc, char **argv);
+/* Commands still landing; weak until present. */
+int cmd_trace(cli_ctx *ctx, int argc, char **argv) __attribute__((weak));
+int cmd_search(cli_ctx *ctx, int argc, char **argv) __attribute__((weak));
+int cmd_deps(cli_ctx *ctx, int argc, char **argv) __attribute__((weak));
 
 static const cli_command commands[] = {
     {"init", cmd_init, "create a warehouse, or migrate it to this version's schema"},
     {"import", cmd_import, "import spans or workflow events from files or stdin"},
     {"sql", cmd_sql, "run SQL over the warehouse (read-only)"},
     {"export", cmd_export, "write spans out as spans, otlp, jaeger, zipkin or csv"},
-    {"report", cmd_report, "named reports: workflows, services, operations, ..."},
+    {"report", cmd_report, "reports: services, operations, slowest, errors, summary, workflows"},
+    {"query", cmd_query, "run a named SQL report from queries/ with parameters"},
+    {"trace", cmd_trace, "one trace as a tree, with its critical path and time per service"},
+    {"search", cmd_search, "find traces by service, operation, duration, errors, attributes, time"},
+    {"deps", cmd_deps, "the service dependency graph (table, json, dot, mermaid)"},
 };
 #define NCOMMANDS (sizeof commands / sizeof *commands)
 
@@ -38,7 +47,7 @@ static void usage(FILE *out)
             "\n"
             "Commands:\n");
     for (size_t i = 0; i < NCOMMANDS; i++)
-        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+        if (commands[i].run) fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
     fprintf(out, "\nExit status: 0 success, 1 failure or rejected records, 2 usage or fatal error.\n");
 }
 
@@ -74,7 +83,7 @@ int main(int argc, char **argv)
         return EXIT_USAGE;
     }
     for (size_t c = 0; c < NCOMMANDS; c++)
-        if (strcmp(argv[i], commands[c].name) == 0) {
+        if (commands[c].run && strcmp(argv[i], commands[c].name) == 0) {
             optind = 1; /* each command parses its own argv from the start */
             return commands[c].run(&ctx, argc - i, argv + i);
         }

@@ -1,13 +1,24 @@
 /*
- * report.c -- `spanlite report NAME`: the table of named reports.
+ * report.c -- `spanlite report NAME`: the reports users ask for by name.
+ * The span reports are the named queries of queries/ with options turned
+ * into parameters; `workflows` has its own implementation.
  */
 #include "cli.h"
 
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 int cli_report_workflows(cli_ctx *ctx, int argc, char **argv) __attribute__((weak));
+static int span_report(cli_ctx *ctx, int argc, char **argv);
 
 static const cli_report reports[] = {
+    {"services", span_report, "requests, errors, error rate, latency percentiles per service"},
+    {"operations", span_report, "the same per operation"},
+    {"slowest", span_report, "slowest operations by average duration"},
+    {"errors", span_report, "error-prone operations by error rate"},
+    {"summary", span_report, "traces, spans, services, trace duration percentiles"},
     {"workflows", cli_report_workflows, "workflow latency summary (aggregate_workflows.py's report)"},
 };
 #define NREPORTS (sizeof reports / sizeof *reports)
@@ -18,6 +29,91 @@ static void usage(FILE *out)
     for (size_t i = 0; i < NREPORTS; i++)
         if (reports[i].run) fprintf(out, "  %-12s %s\n", reports[i].name, reports[i].summary);
     fprintf(out, "\n`spanlite report NAME --help` for a report's options.\n");
+}
+
+static void span_report_usage(FILE *out, const char *name)
+{
+    fprintf(out,
+        "usage: spanlite [--db FILE] report %s [OPTIONS]\n"
+        "\n"
+        "Options:\n"
+        "  --service S     only service S\n"
+        "  --since T       only spans starting at or after T (ISO 8601, epoch, or -1h)\n"
+        "  --until T       only spans starting before T\n"
+        "  --limit N       at most N rows\n"
+        "  --format F      table (default on a terminal), csv, json, jsonl\n"
+        "  --help          this help\n"
+        "\nThe SQL: spanlite query --show %s\n", name, name);
+}
+
+static int span_report(cli_ctx *ctx, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"service", required_argument, NULL, 's'}, {"since", required_argument, NULL, 'S'},
+        {"until", required_argument, NULL, 'U'},   {"limit", required_argument, NULL, 'n'},
+        {"format", required_argument, NULL, 'f'},  {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    const char *name = argv[0];
+    char pbuf[4][96];
+    char *params[4];
+    int nparams = 0, c, fmt = cli_isatty(1) ? OUT_TABLE : OUT_CSV;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "s:n:f:h", opts, NULL)) != -1) {
+        int64_t t;
+        switch (c) {
+        case 's':
+            snprintf(pbuf[nparams], sizeof pbuf[0], "service=%s", optarg);
+            break;
+        case 'S':
+        case 'U':
+            if (cli_parse_time(optarg, &t)) {
+                cli_error("report", "bad time '%s' (ISO 8601 or epoch)", optarg);
+                return EXIT_USAGE;
+            }
+            snprintf(pbuf[nparams], sizeof pbuf[0], "%s=%lld", c == 'S' ? "since" : "until", (long long)t);
+            break;
+        case 'n': {
+            int64_t n;
+            char *end;
+            n = strtoll(optarg, &end, 10);
+            if (*end || n < 0) {
+                cli_error("report", "--limit wants a whole number, not '%s'", optarg);
+                return EXIT_USAGE;
+            }
+            snprintf(pbuf[nparams], sizeof pbuf[0], "limit=%lld", (long long)n);
+            break;
+        }
+        case 'f':
+            if ((fmt = cli_parse_outfmt(optarg)) < 0) {
+                cli_error("report", "unknown format '%s' (table, csv, json, jsonl)", optarg);
+                return EXIT_USAGE;
+            }
+            continue;
+        case 'h': span_report_usage(stdout, name); return EXIT_OK;
+        default: span_report_usage(stderr, name); return EXIT_USAGE;
+        }
+        /* a repeated option overrides: keep one slot per name */
+        char *eq = strchr(pbuf[nparams], '=');
+        int slot = nparams;
+        for (int i = 0; i < nparams; i++)
+            if (strncmp(params[i], pbuf[nparams], (size_t)(eq - pbuf[nparams]) + 1) == 0) slot = i;
+        if (slot != nparams) {
+            memcpy(params[slot], pbuf[nparams], sizeof pbuf[0]);
+        } else {
+            params[nparams] = pbuf[nparams];
+            nparams++;
+        }
+    }
+    if (optind < argc) {
+        cli_error("report", "unexpected argument '%s'", argv[optind]);
+        return EXIT_USAGE;
+    }
+    const char *sql = cli_query_sql(name);
+    sl_db *db = sql ? cli_open(ctx, 1) : NULL;
+    if (!db) return EXIT_USAGE;
+    int status = cli_run_sql(sl_sqlite(db), sql, params, nparams, (cli_outfmt)fmt, "report");
+    sl_close(db);
+    return status;
 }
 
 int cmd_report(cli_ctx *ctx, int argc, char **argv)
