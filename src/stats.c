@@ -94,7 +94,7 @@
  *          5  1  flags: 1 = negative store collapsed, 2 = positive collapsed
  *          6  2  reserved, 0
  *          8  8  A, IEEE-754 double
- *         16  8  n, the number of values, u64, at least 1
+ *         16  8  n, the number of values, u64, 1 to 2^63-1
  *         24  8  values in the zero bucket, u64
  *         32  8  minimum value, double
  *         40  8  maximum value, double
@@ -595,6 +595,7 @@ static int skStoreMerge(SkStore *dst, const SkStore *src)
 static int skMerge(Sketch *dst, const Sketch *src)
 {
     if (src->nCount == 0) return SQLITE_OK;
+    if (src->nCount > (uint64_t)INT64_MAX - dst->nCount) return SQLITE_TOOBIG; /* counts stay INTEGERs */
     if (dst->nCount == 0 || src->rMin < dst->rMin) dst->rMin = src->rMin;
     if (dst->nCount == 0 || src->rMax > dst->rMax) dst->rMax = src->rMax;
     dst->nCount += src->nCount;
@@ -620,7 +621,8 @@ static double skClamp(const Sketch *sk, double v)
 static double skQuantile(const Sketch *sk, double q)
 {
     uint64_t n = sk->nCount;
-    uint64_t r = (uint64_t)floor(q * (double)(n - 1));
+    double rank = floor(q * (double)(n - 1));
+    uint64_t r = rank >= (double)(n - 1) ? n - 1 : (uint64_t)rank;
     if (r == 0) return sk->rMin;
     if (r >= n - 1) return sk->rMax;
     uint64_t cum = 0;
@@ -801,7 +803,7 @@ static int skDecode(const unsigned char *p, size_t n, Sketch *sk)
     sk->nZero = get64(p + 24);
     sk->rMin = getDouble(p + 32);
     sk->rMax = getDouble(p + 40);
-    if (sk->nCount == 0 || !isfinite(sk->rMin) || !isfinite(sk->rMax) || sk->rMin > sk->rMax)
+    if (sk->nCount == 0 || sk->nCount > (uint64_t)INT64_MAX || !isfinite(sk->rMin) || !isfinite(sk->rMax) || sk->rMin > sk->rMax)
         return SQLITE_CORRUPT;
     const unsigned char *q = p + SK_HEADER, *end = p + n;
     uint64_t sum = sk->nZero;
@@ -885,8 +887,10 @@ static void sketchMergeStep(sqlite3_context *ctx, int argc, sqlite3_value **argv
     if (in.alpha != g->sk.alpha) {
         statsError(ctx, "sketch_merge() cannot merge sketches of different alpha (%g and %g)",
                    g->sk.alpha, in.alpha);
-    } else if (skMerge(&g->sk, &in) != SQLITE_OK) {
-        sqlite3_result_error_nomem(ctx);
+    } else {
+        int rc = skMerge(&g->sk, &in);
+        if (rc == SQLITE_TOOBIG) statsError(ctx, "sketch_merge() result would hold more than 2^63-1 values");
+        else if (rc != SQLITE_OK) sqlite3_result_error_nomem(ctx);
     }
     skFree(&in);
 }
