@@ -13,11 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-extern const sl_exporter sl_exporter_spans;
-extern const sl_exporter sl_exporter_otlp __attribute__((weak));
-extern const sl_exporter sl_exporter_jaeger __attribute__((weak));
-extern const sl_exporter sl_exporter_zipkin __attribute__((weak));
-extern const sl_exporter sl_exporter_csv __attribute__((weak));
+/* The native writer is below; the others live with their readers in fmt_*.c. */
+extern const sl_exporter sl_exporter_spans, sl_exporter_otlp, sl_exporter_jaeger,
+    sl_exporter_zipkin, sl_exporter_csv;
 
 static const sl_exporter *const exporters[] = {
     &sl_exporter_spans, &sl_exporter_otlp, &sl_exporter_jaeger, &sl_exporter_zipkin,
@@ -28,17 +26,13 @@ static const sl_exporter *const exporters[] = {
 const sl_exporter *sl_exporter_find(const char *name)
 {
     for (size_t i = 0; i < NEXPORTERS; i++)
-        if (exporters[i] && strcmp(exporters[i]->name, name) == 0) return exporters[i];
+        if (strcmp(exporters[i]->name, name) == 0) return exporters[i];
     return NULL;
 }
 
 const char *const *sl_export_formats(void)
 {
-    static const char *names[NEXPORTERS + 1];
-    size_t n = 0;
-    for (size_t i = 0; i < NEXPORTERS; i++)
-        if (exporters[i]) names[n++] = exporters[i]->name;
-    names[n] = NULL;
+    static const char *const names[] = {"spans", "otlp", "jaeger", "zipkin", "csv", NULL};
     return names;
 }
 

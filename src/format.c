@@ -5,13 +5,9 @@
 
 #include <string.h>
 
-extern const sl_format sl_format_spans;
-/* Formats that land in their own files; weak until every one is present. */
-extern const sl_format sl_format_otlp __attribute__((weak));
-extern const sl_format sl_format_jaeger __attribute__((weak));
-extern const sl_format sl_format_zipkin __attribute__((weak));
-extern const sl_format sl_format_csv __attribute__((weak));
-extern const sl_format sl_format_workflow __attribute__((weak));
+/* One per fmt_*.c. */
+extern const sl_format sl_format_spans, sl_format_otlp, sl_format_jaeger, sl_format_zipkin,
+    sl_format_csv, sl_format_workflow;
 
 static const sl_format *const formats[] = {
     &sl_format_spans, &sl_format_otlp, &sl_format_jaeger, &sl_format_zipkin,
@@ -22,7 +18,7 @@ static const sl_format *const formats[] = {
 const sl_format *sl_format_find(const char *name)
 {
     for (size_t i = 0; i < NFORMATS; i++)
-        if (formats[i] && strcmp(formats[i]->name, name) == 0) return formats[i];
+        if (strcmp(formats[i]->name, name) == 0) return formats[i];
     return NULL;
 }
 
@@ -31,7 +27,7 @@ const sl_format *sl_format_detect(const char *head, size_t len)
     const sl_format *best = NULL;
     int best_score = 0;
     for (size_t i = 0; i < NFORMATS; i++) {
-        if (!formats[i] || !formats[i]->detect) continue;
+        if (!formats[i]->detect) continue;
         int score = formats[i]->detect(head, len);
         if (score > best_score) {
             best = formats[i];
@@ -43,12 +39,6 @@ const sl_format *sl_format_detect(const char *head, size_t len)
 
 const char *const *sl_formats(void)
 {
-    static const char *names[NFORMATS + 1];
-    /* Filled on each call from constant data, so concurrent calls write the
-     * same values. */
-    size_t n = 0;
-    for (size_t i = 0; i < NFORMATS; i++)
-        if (formats[i]) names[n++] = formats[i]->name;
-    names[n] = NULL;
+    static const char *const names[] = {"spans", "otlp", "jaeger", "zipkin", "csv", "workflow", NULL};
     return names;
 }
