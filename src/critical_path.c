@@ -194,8 +194,13 @@ static int work_reserve(sl_cp_work *w, uint32_t n)
 
 static void rank_nodes(sl_cp_work *w)
 {
-    for (uint32_t i = 0; i < w->n; i++) w->order[i] = i;
-    merge_sort(w, w->order, w->scratch, w->n, cmp_start);
+    int sorted = 1;
+    for (uint32_t i = 0; i < w->n; i++) {
+        w->order[i] = i;
+        if (i && sorted && cmp_start(w, i - 1, i) > 0) sorted = 0;
+    }
+    /* Spans are usually stored in start order already. */
+    if (!sorted) merge_sort(w, w->order, w->scratch, w->n, cmp_start);
     for (uint32_t r = 0; r < w->n; r++) w->rank[w->order[r]] = r;
 }
 
@@ -432,25 +437,51 @@ void sl_critical_path_free(sl_cp_section *sections) { free(sections); }
 
 enum { COL_SPAN_ID, COL_SERVICE, COL_OPERATION, COL_START, COL_END, COL_TRACE_ID };
 
-static const char READ_SQL[] =
+/*
+ * The trace is read from the internal tables when they exist (no join per
+ * span; names are looked up for the path's spans only), else through the
+ * public spans view, which is all a plain SQLite file with a `spans` table
+ * needs to offer.
+ */
+static const char READ_TABLES[] =
+    "SELECT span_id, parent_span_id, service_id, operation_id, kind, flags & 1,"
+    " start_ns, start_ns + duration_ns FROM span"
+    " WHERE trace_ref = (SELECT ref FROM trace WHERE trace_id = ?1)";
+static const char READ_VIEW[] =
     "SELECT span_id, parent_span_id, service, operation, kind, shared, start_ns, end_ns"
     " FROM spans WHERE trace_id = ?1";
+static const char SPAN_COUNT[] = "SELECT span_count FROM trace WHERE trace_id = ?1";
+static const char SERVICE_NAME[] = "SELECT name FROM service WHERE id = ?1";
+static const char OPERATION_NAME[] = "SELECT name FROM operation WHERE id = ?1";
+
+/* Largest trace whose buffers are kept for the next statement. */
+#define KEEP_NODES 65536
+
+/* Everything one trace needs; kept by the vtab between statements. */
+typedef struct cp_state {
+    sl_arena strings;       /* ids and names */
+    sl_cp_node *nodes;      /* the trace */
+    const char **service;   /* parallel to nodes; set for the path's spans */
+    const char **operation;
+    int64_t *service_id;    /* parallel to nodes, internal-table mode */
+    int64_t *operation_id;
+    size_t n, cap;
+    sl_cp_work *work;
+} cp_state;
 
 typedef struct cp_vtab {
     sqlite3_vtab base;
     sqlite3 *db;
-    sqlite3_stmt *read; /* READ_SQL, prepared on first use */
+    int by_view;            /* 0: internal tables, 1: the spans view */
+    sqlite3_stmt *read;     /* prepared on first use */
+    sqlite3_stmt *count, *svc_name, *op_name;
+    cp_state *spare;        /* buffers of the last closed cursor */
 } cp_vtab;
 
 typedef struct cp_cursor {
     sqlite3_vtab_cursor base;
-    sl_arena strings;       /* every string below */
-    sl_cp_node *nodes;      /* the trace */
-    const char **service;   /* parallel to nodes */
-    const char **operation; /* parallel to nodes */
-    size_t n, cap;
-    sl_cp_work *work;       /* reused by every trace of the statement */
-    const sl_cp_section *sec; /* the result, owned by work */
+    cp_state *st;
+    const sl_cp_section *sec; /* the result, owned by st->work */
     size_t nsec;
     size_t pos;             /* current row, 0-based */
     char *trace_id;         /* the argument, for the hidden column */
@@ -460,6 +491,32 @@ static void set_error(sqlite3_vtab *tab, const char *fmt, const char *arg)
 {
     sqlite3_free(tab->zErrMsg);
     tab->zErrMsg = sqlite3_mprintf(fmt, arg);
+}
+
+static void state_free(cp_state *st)
+{
+    if (!st) return;
+    sl_arena_release(&st->strings);
+    free(st->nodes);
+    free(st->service);
+    free(st->operation);
+    free(st->service_id);
+    free(st->operation_id);
+    sl_cp_work_free(st->work);
+    free(st);
+}
+
+static cp_state *state_new(void)
+{
+    cp_state *st = malloc(sizeof *st);
+    if (!st) return NULL;
+    memset(st, 0, sizeof *st);
+    sl_arena_init(&st->strings);
+    if (!(st->work = sl_cp_work_new())) {
+        free(st);
+        return NULL;
+    }
+    return st;
 }
 
 static int cp_connect(sqlite3 *db, void *aux, int argc, const char *const *argv,
@@ -483,6 +540,10 @@ static int cp_disconnect(sqlite3_vtab *tab)
 {
     cp_vtab *t = (cp_vtab *)tab;
     sqlite3_finalize(t->read);
+    sqlite3_finalize(t->count);
+    sqlite3_finalize(t->svc_name);
+    sqlite3_finalize(t->op_name);
+    state_free(t->spare);
     sqlite3_free(t);
     return SQLITE_OK;
 }
@@ -512,20 +573,26 @@ static int cp_best_index(sqlite3_vtab *tab, sqlite3_index_info *info)
 
 static int cp_open(sqlite3_vtab *tab, sqlite3_vtab_cursor **out)
 {
-    (void)tab;
+    cp_vtab *t = (cp_vtab *)tab;
     cp_cursor *c = sqlite3_malloc(sizeof *c);
     if (!c) return SQLITE_NOMEM;
     memset(c, 0, sizeof *c);
-    sl_arena_init(&c->strings);
+    c->st = t->spare; /* reuse: fresh pages are the dearest part of a call */
+    t->spare = NULL;
+    if (!c->st && !(c->st = state_new())) {
+        sqlite3_free(c);
+        return SQLITE_NOMEM;
+    }
     *out = &c->base;
     return SQLITE_OK;
 }
 
 static void cursor_reset(cp_cursor *c)
 {
-    sl_arena_reset(&c->strings);
+    sl_arena_reset(&c->st->strings);
+    c->st->n = 0;
     c->sec = NULL;
-    c->n = c->nsec = c->pos = 0;
+    c->nsec = c->pos = 0;
     sqlite3_free(c->trace_id);
     c->trace_id = NULL;
 }
@@ -533,28 +600,33 @@ static void cursor_reset(cp_cursor *c)
 static int cp_close(sqlite3_vtab_cursor *cur)
 {
     cp_cursor *c = (cp_cursor *)cur;
+    cp_vtab *t = (cp_vtab *)cur->pVtab;
     cursor_reset(c);
-    sl_arena_release(&c->strings);
-    sl_cp_work_free(c->work);
-    free(c->nodes);
-    free(c->service);
-    free(c->operation);
+    if (!t->spare && c->st->cap <= KEEP_NODES) t->spare = c->st;
+    else state_free(c->st);
     sqlite3_free(c);
     return SQLITE_OK;
 }
 
-static int grow_nodes(cp_cursor *c)
+/* Room for want nodes (at least one more than now). */
+static int grow_nodes(cp_state *st, size_t want)
 {
-    if (c->n < c->cap) return SQLITE_OK;
-    size_t cap = c->cap ? c->cap * 2 : 64;
-    sl_cp_node *nodes = realloc(c->nodes, sizeof *nodes * cap);
-    if (nodes) c->nodes = nodes;
-    const char **sv = realloc(c->service, sizeof *sv * cap);
-    if (sv) c->service = sv;
-    const char **op = realloc(c->operation, sizeof *op * cap);
-    if (op) c->operation = op;
-    if (!nodes || !sv || !op) return SQLITE_NOMEM;
-    c->cap = cap;
+    if (want <= st->cap) return SQLITE_OK;
+    size_t cap = st->cap ? st->cap * 2 : 256;
+    if (cap < want) cap = want;
+#define G(p)                                              \
+    do {                                                  \
+        void *q = realloc((p), sizeof *(p) * cap);        \
+        if (!q) return SQLITE_NOMEM;                      \
+        (p) = q;                                          \
+    } while (0)
+    G(st->nodes);
+    G(st->service);
+    G(st->operation);
+    G(st->service_id);
+    G(st->operation_id);
+#undef G
+    st->cap = cap;
     return SQLITE_OK;
 }
 
@@ -571,55 +643,124 @@ static int kind_of(sqlite3_value *v)
     return SL_KIND_UNSPECIFIED;
 }
 
-static char *copy_col(cp_cursor *c, sqlite3_stmt *st, int col, int *oom)
+static char *copy_col(cp_state *st, sqlite3_stmt *q, int col, int *oom)
 {
-    const char *s = (const char *)sqlite3_column_text(st, col);
+    const char *s = (const char *)sqlite3_column_text(q, col);
     if (!s) return NULL;
-    char *p = sl_arena_strndup(&c->strings, s, (size_t)sqlite3_column_bytes(st, col));
+    char *p = sl_arena_strndup(&st->strings, s, (size_t)sqlite3_column_bytes(q, col));
     if (!p) *oom = 1;
     return p;
 }
 
-static int load_row(cp_cursor *c, sqlite3_stmt *st)
+static int load_row(cp_state *st, sqlite3_stmt *q, int by_view)
 {
-    if (grow_nodes(c) != SQLITE_OK) return SQLITE_NOMEM;
+    if (grow_nodes(st, st->n + 1) != SQLITE_OK) return SQLITE_NOMEM;
     int oom = 0;
-    sl_cp_node *x = &c->nodes[c->n];
-    const char *id = copy_col(c, st, 0, &oom);
+    size_t i = st->n;
+    sl_cp_node *x = &st->nodes[i];
+    const char *id = copy_col(st, q, 0, &oom);
     x->span_id = id ? id : "";
-    x->parent_span_id = copy_col(c, st, 1, &oom);
-    c->service[c->n] = copy_col(c, st, 2, &oom);
-    c->operation[c->n] = copy_col(c, st, 3, &oom);
-    x->kind = kind_of(sqlite3_column_value(st, 4));
-    x->shared = sqlite3_column_int(st, 5) != 0;
-    x->start_ns = sqlite3_column_int64(st, 6);
-    x->end_ns = sqlite3_column_type(st, 7) == SQLITE_NULL ? x->start_ns
-                                                          : sqlite3_column_int64(st, 7);
+    x->parent_span_id = copy_col(st, q, 1, &oom);
+    st->service[i] = st->operation[i] = NULL;
+    if (by_view) {
+        st->service[i] = copy_col(st, q, 2, &oom);
+        st->operation[i] = copy_col(st, q, 3, &oom);
+    } else {
+        st->service_id[i] = sqlite3_column_int64(q, 2);
+        st->operation_id[i] = sqlite3_column_int64(q, 3);
+    }
+    x->kind = kind_of(sqlite3_column_value(q, 4));
+    x->shared = sqlite3_column_int(q, 5) != 0;
+    x->start_ns = sqlite3_column_int64(q, 6);
+    x->end_ns = sqlite3_column_type(q, 7) == SQLITE_NULL ? x->start_ns
+                                                         : sqlite3_column_int64(q, 7);
     if (x->end_ns < x->start_ns) x->end_ns = x->start_ns;
     if (oom) return SQLITE_NOMEM;
-    c->n++;
+    st->n++;
     return SQLITE_OK;
 }
 
-/* Read the trace through the spans view into the cursor. */
+static int prepare_read(cp_vtab *t)
+{
+    if (t->read) return SQLITE_OK;
+    int rc = sqlite3_prepare_v3(t->db, READ_TABLES, -1, SQLITE_PREPARE_PERSISTENT, &t->read, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v3(t->db, SPAN_COUNT, -1, SQLITE_PREPARE_PERSISTENT, &t->count, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v3(t->db, SERVICE_NAME, -1, SQLITE_PREPARE_PERSISTENT, &t->svc_name, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v3(t->db, OPERATION_NAME, -1, SQLITE_PREPARE_PERSISTENT, &t->op_name, NULL);
+    if (rc == SQLITE_OK) {
+        t->by_view = 0;
+        return SQLITE_OK;
+    }
+    sqlite3_finalize(t->read);
+    sqlite3_finalize(t->count);
+    sqlite3_finalize(t->svc_name);
+    sqlite3_finalize(t->op_name);
+    t->read = t->count = t->svc_name = t->op_name = NULL;
+    t->by_view = 1;
+    rc = sqlite3_prepare_v3(t->db, READ_VIEW, -1, SQLITE_PREPARE_PERSISTENT, &t->read, NULL);
+    if (rc != SQLITE_OK)
+        set_error(&t->base, "critical_path(): cannot read the spans view: %s", sqlite3_errmsg(t->db));
+    return rc;
+}
+
+/* Read the trace into c->st. */
 static int load_trace(cp_cursor *c, cp_vtab *t)
 {
-    if (!t->read) {
-        int rc = sqlite3_prepare_v3(t->db, READ_SQL, -1, SQLITE_PREPARE_PERSISTENT, &t->read, NULL);
-        if (rc != SQLITE_OK) {
-            set_error(&t->base, "critical_path(): cannot read the spans view: %s",
-                      sqlite3_errmsg(t->db));
-            return rc;
+    int rc = prepare_read(t);
+    if (rc != SQLITE_OK) return rc;
+    if (t->count) { /* size the buffers once: fresh pages cost more than the query */
+        sqlite3_bind_text(t->count, 1, c->trace_id, -1, SQLITE_STATIC);
+        if (sqlite3_step(t->count) == SQLITE_ROW) {
+            int64_t want = sqlite3_column_int64(t->count, 0);
+            if (want > 0 && want < (int64_t)1 << 30) rc = grow_nodes(c->st, (size_t)want);
         }
+        sqlite3_reset(t->count);
+        if (rc != SQLITE_OK) return rc;
     }
-    sqlite3_stmt *st = t->read;
-    int rc = sqlite3_bind_text(st, 1, c->trace_id, -1, SQLITE_STATIC);
-    while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) rc = load_row(c, st);
+    sqlite3_stmt *q = t->read;
+    rc = sqlite3_bind_text(q, 1, c->trace_id, -1, SQLITE_STATIC);
+    while (rc == SQLITE_OK && (rc = sqlite3_step(q)) == SQLITE_ROW) rc = load_row(c->st, q, t->by_view);
     if (rc == SQLITE_DONE) rc = SQLITE_OK;
     if (rc != SQLITE_OK && rc != SQLITE_NOMEM)
         set_error(&t->base, "critical_path(): %s", sqlite3_errmsg(t->db));
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
+    sqlite3_reset(q);
+    sqlite3_clear_bindings(q);
+    return rc;
+}
+
+/* The name behind an id (internal-table mode), copied into the arena. */
+static int lookup_name(cp_vtab *t, cp_state *st, sqlite3_stmt *q, int64_t id, const char **out)
+{
+    sqlite3_bind_int64(q, 1, id);
+    int rc = sqlite3_step(q);
+    *out = NULL;
+    if (rc == SQLITE_ROW) {
+        const char *s = (const char *)sqlite3_column_text(q, 0);
+        if (s && !(*out = sl_arena_strdup(&st->strings, s))) rc = SQLITE_NOMEM;
+        else rc = SQLITE_OK;
+    } else if (rc == SQLITE_DONE) {
+        rc = SQLITE_OK;
+    } else {
+        set_error(&t->base, "critical_path(): %s", sqlite3_errmsg(t->db));
+    }
+    sqlite3_reset(q);
+    return rc;
+}
+
+/* Service and operation names of the spans on the path. */
+static int name_sections(cp_cursor *c, cp_vtab *t)
+{
+    cp_state *st = c->st;
+    int rc = SQLITE_OK;
+    for (size_t i = 0; i < c->nsec && rc == SQLITE_OK; i++) {
+        uint32_t k = c->sec[i].node;
+        if (st->service[k] || st->operation[k]) continue;
+        rc = lookup_name(t, st, t->svc_name, st->service_id[k], &st->service[k]);
+        if (rc == SQLITE_OK) rc = lookup_name(t, st, t->op_name, st->operation_id[k], &st->operation[k]);
+    }
     return rc;
 }
 
@@ -635,9 +776,9 @@ static int cp_filter(sqlite3_vtab_cursor *cur, int idx_num, const char *idx_str,
     if (!c->trace_id) return SQLITE_NOMEM;
     int rc = load_trace(c, t);
     if (rc != SQLITE_OK) return rc;
-    if (!c->work && !(c->work = sl_cp_work_new())) return SQLITE_NOMEM;
-    if (sl_cp_work_run(c->work, c->nodes, c->n, &c->sec, &c->nsec) != SL_OK) return SQLITE_NOMEM;
-    return SQLITE_OK;
+    if (sl_cp_work_run(c->st->work, c->st->nodes, c->st->n, &c->sec, &c->nsec) != SL_OK)
+        return SQLITE_NOMEM;
+    return t->by_view ? SQLITE_OK : name_sections(c, t);
 }
 
 static int cp_next(sqlite3_vtab_cursor *cur)
@@ -656,15 +797,14 @@ static int cp_column(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int col)
 {
     cp_cursor *c = (cp_cursor *)cur;
     const sl_cp_section *s = &c->sec[c->pos];
+    const cp_state *st = c->st;
     switch (col) {
     case COL_SPAN_ID:
-        sqlite3_result_text(ctx, c->nodes[s->node].span_id, -1, SQLITE_TRANSIENT);
+        sqlite3_result_text(ctx, st->nodes[s->node].span_id, -1, SQLITE_TRANSIENT);
         break;
-    case COL_SERVICE:
-        sqlite3_result_text(ctx, c->service[s->node], -1, SQLITE_TRANSIENT);
-        break;
+    case COL_SERVICE: sqlite3_result_text(ctx, st->service[s->node], -1, SQLITE_TRANSIENT); break;
     case COL_OPERATION:
-        sqlite3_result_text(ctx, c->operation[s->node], -1, SQLITE_TRANSIENT);
+        sqlite3_result_text(ctx, st->operation[s->node], -1, SQLITE_TRANSIENT);
         break;
     case COL_START: sqlite3_result_int64(ctx, s->start_ns); break;
     case COL_END: sqlite3_result_int64(ctx, s->end_ns); break;

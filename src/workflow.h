@@ -1,12 +1,34 @@
 /*
  * workflow.h -- storage of workflow events (docs/workflows.md).
- * The import pipeline creates one writer per import, hands it each batch
- * of events inside its open transaction, and frees it at the end.
+ *
+ * Writer: the import pipeline creates one writer per import, hands it each
+ * batch of events inside its open transaction, and frees it at the end:
+ *
+ *     w = sl_workflow_writer_new(db, err, sizeof err);   // inside the txn
+ *     sl_workflow_writer_store(w, events, n, &stats);    // per batch
+ *     sl_workflow_writer_free(w);
+ *
+ * Each batch becomes one packed segment (wf_seg.h) plus the rows of the
+ * transactions it touched.  An event already in the warehouse is counted in
+ * st->duplicates and skipped: identity is the event's content together with
+ * its occurrence number among equal events of this import, so re-importing
+ * a file (or the same events from elsewhere) adds nothing, a file that grew
+ * adds its new lines, and two equal lines of one file are two events.
+ * Memory is bounded: the identity state and the transaction cache hold a
+ * fixed number of entries and are reloaded from the warehouse on demand.
+ *
+ * Spans: sl_workflow_sync_spans() turns closed transactions into spans (a
+ * root span per transaction, a child per step) through sl_ingest_spans(),
+ * once per transaction; `spanlite import` calls it after importing.
+ *
+ * SQL: sl_workflow_register() adds the wf_events table-valued function that
+ * the workflow_events view reads (every spanlite connection needs it).
  */
 #ifndef SL_WORKFLOW_H
 #define SL_WORKFLOW_H
 
 #include <sqlite3.h>
+#include "spanlite.h"
 #include "batch.h"
 
 typedef struct sl_workflow_writer sl_workflow_writer;
@@ -18,5 +40,13 @@ int sl_workflow_writer_store(sl_workflow_writer *w, const sl_event *ev, size_t n
                              sl_import_stats *st);
 const char *sl_workflow_writer_error(const sl_workflow_writer *w);
 void sl_workflow_writer_free(sl_workflow_writer *w);
+
+/* Add the spans of every closed transaction not yet turned into spans.
+ * *nspans (may be NULL) receives the number of spans handed over.  SL_OK or
+ * an SL_* code with the message in err. */
+int sl_workflow_sync_spans(sl_db *db, uint64_t *nspans, char *err, size_t errlen);
+
+/* Register wf_events(); SQLite result code. */
+int sl_workflow_register(sqlite3 *db);
 
 #endif

@@ -1,0 +1,397 @@
+/*
+ * cmd_deps.c -- `spanlite deps`: the service dependency graph, from the
+ * table-valued function dependencies(since_ns, until_ns) (Zipkin's
+ * DependencyLinker rules, src/dependencies.c), as a table or JSON for
+ * reading, DOT for Graphviz and a Mermaid flowchart for Markdown.
+ *
+ *     spanlite deps --format dot | dot -Tsvg > deps.svg
+ *
+ * D1 DOT: `digraph services`, one edge per row with the label
+ *    "calls=N errors=M" (red when M > 0); names are quoted with '\' and '"'
+ *    escaped, so any service name is a valid DOT ID.
+ * D2 Mermaid: `flowchart LR`; every service is declared once as
+ *    ID["name"], the ID made of the name's letters, digits and '_' (others
+ *    become '_') behind "s_", with _2, _3 ... appended on a clash; labels
+ *    are quoted with '"', '#', '<', '>' written as Mermaid entity codes.
+ * Rows, nodes and edges are ordered by (parent, child) names so the output
+ * is stable.
+ *
+ * Until the warehouse registers dependencies() on every connection, a
+ * stand-in query linking each span's parent service to its own service
+ * (when they differ) is used; it agrees with Zipkin's rules on traces
+ * without span kinds and on plain client/server call trees.
+ */
+#include "cli.h"
+#include "buf.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { DEPS_DOT = 100, DEPS_MERMAID };
+
+/* Latencies in ms with 3 decimals, as `spanlite search` shows durations. */
+static const char REAL_SQL[] =
+    "SELECT parent, child, call_count, error_count, round(avg_ns / 1e6, 3) AS avg_ms,"
+    " round(p50_ns / 1e6, 3) AS p50_ms, round(p99_ns / 1e6, 3) AS p99_ms"
+    " FROM dependencies(:since, :until) ORDER BY parent, child";
+
+static const char STANDIN_SQL[] =
+    "SELECT p.service AS parent, c.service AS child, count(*) AS call_count,"
+    " sum(c.status = 'error') AS error_count"
+    " FROM spans c JOIN spans p ON p.trace_id = c.trace_id AND p.span_id = c.parent_span_id"
+    " JOIN traces t ON t.trace_id = c.trace_id"
+    " WHERE p.service <> c.service"
+    " AND (:since IS NULL OR t.start_ns >= :since) AND (:until IS NULL OR t.start_ns < :until)"
+    " GROUP BY 1, 2 ORDER BY 1, 2";
+
+/* One edge, strings owned. */
+typedef struct dep_edge {
+    char *parent, *child;
+    int64_t calls, errors;
+} dep_edge;
+
+typedef struct dep_graph {
+    dep_edge *e; /* n edges */
+    size_t n, cap;
+} dep_graph;
+
+static void graph_free(dep_graph *g)
+{
+    for (size_t i = 0; i < g->n; i++) {
+        free(g->e[i].parent);
+        free(g->e[i].child);
+    }
+    free(g->e);
+}
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+        "usage: spanlite [--db FILE] deps [--since T] [--until T] [--format F]\n"
+        "\n"
+        "The service dependency graph: one row per (parent, child) pair of services with\n"
+        "the number of calls and of failed calls, by the rules of Zipkin's\n"
+        "DependencyLinker (the SQL function dependencies, docs/sql.md).\n"
+        "\n"
+        "Options:\n"
+        "  --since T    only traces starting at or after T (ISO 8601, epoch, or -1h)\n"
+        "  --until T    only traces starting before T\n"
+        "  --format F   table (default), json, dot (Graphviz: spanlite deps --format dot |\n"
+        "               dot -Tsvg > deps.svg) or mermaid (a flowchart for Markdown)\n"
+        "  --help       this help\n"
+        "\n"
+        "Exit status: 0 success, 1 failure, 2 usage error.\n");
+}
+
+static int parse_format(const char *s, int *fmt)
+{
+    if (strcmp(s, "dot") == 0) *fmt = DEPS_DOT;
+    else if (strcmp(s, "mermaid") == 0) *fmt = DEPS_MERMAID;
+    else if (strcmp(s, "table") == 0) *fmt = OUT_TABLE;
+    else if (strcmp(s, "json") == 0) *fmt = OUT_JSON;
+    else {
+        cli_error("deps", "unknown format '%s' (table, json, dot, mermaid)", s);
+        return -1;
+    }
+    return 0;
+}
+
+static int parse_when(const char *opt, const char *s, int64_t *out, int *has)
+{
+    if (cli_parse_time(s, out) != 0) {
+        cli_error("deps", "%s: cannot read '%s' as a time (ISO 8601 or epoch)", opt, s);
+        return -1;
+    }
+    *has = 1;
+    return 0;
+}
+
+typedef struct deps_opts {
+    int fmt;
+    int64_t since, until;
+    int has_since, has_until;
+} deps_opts;
+
+/* Returns -1 to go on, or an exit status. */
+static int parse_args(int argc, char **argv, deps_opts *o)
+{
+    static const struct option opts[] = {{"since", required_argument, NULL, 's'},
+                                         {"until", required_argument, NULL, 'u'},
+                                         {"format", required_argument, NULL, 'f'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    int c, bad = 0;
+    o->fmt = OUT_TABLE;
+    while (!bad && (c = getopt_long(argc, argv, "s:u:f:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 's': bad = parse_when("--since", optarg, &o->since, &o->has_since); break;
+        case 'u': bad = parse_when("--until", optarg, &o->until, &o->has_until); break;
+        case 'f': bad = parse_format(optarg, &o->fmt); break;
+        case 'h': usage(stdout); return EXIT_OK;
+        default: usage(stderr); return EXIT_USAGE;
+        }
+    }
+    if (bad) return EXIT_USAGE;
+    if (optind < argc) {
+        cli_error("deps", "unexpected argument '%s' (see spanlite deps --help)", argv[optind]);
+        return EXIT_USAGE;
+    }
+    return -1;
+}
+
+/* ---- Query --------------------------------------------------------------- */
+
+static void bind_window(sqlite3_stmt *st, const deps_opts *o)
+{
+    int i = sqlite3_bind_parameter_index(st, ":since");
+    if (i && o->has_since) sqlite3_bind_int64(st, i, o->since);
+    i = sqlite3_bind_parameter_index(st, ":until");
+    if (i && o->has_until) sqlite3_bind_int64(st, i, o->until);
+}
+
+/* The graph query: dependencies() when the connection has it, else the
+ * stand-in.  NULL after printing the error. */
+static sqlite3_stmt *prepare_deps(sqlite3 *db, const deps_opts *o)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, REAL_SQL, -1, &st, NULL) != SQLITE_OK) {
+        if (!strstr(sqlite3_errmsg(db), "no such table") ||
+            sqlite3_prepare_v2(db, STANDIN_SQL, -1, &st, NULL) != SQLITE_OK) {
+            cli_error("deps", "%s", sqlite3_errmsg(db));
+            return NULL;
+        }
+    }
+    bind_window(st, o);
+    return st;
+}
+
+static int column_index(sqlite3_stmt *st, const char *name)
+{
+    for (int i = 0; i < sqlite3_column_count(st); i++)
+        if (strcmp(sqlite3_column_name(st, i), name) == 0) return i;
+    return -1;
+}
+
+static char *column_dup(sqlite3_stmt *st, int i)
+{
+    const char *s = (const char *)sqlite3_column_text(st, i);
+    return strdup(s ? s : "");
+}
+
+/* Read every row into g.  SQLITE_DONE or an SQLite code. */
+static int read_graph(sqlite3_stmt *st, dep_graph *g)
+{
+    int cp = column_index(st, "parent"), cc = column_index(st, "child");
+    int cn = column_index(st, "call_count"), ce = column_index(st, "error_count");
+    if (cp < 0 || cc < 0 || cn < 0 || ce < 0) return SQLITE_MISMATCH;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (g->n == g->cap) {
+            size_t cap = g->cap ? g->cap * 2 : 16;
+            dep_edge *e = realloc(g->e, cap * sizeof *e);
+            if (!e) return SQLITE_NOMEM;
+            g->e = e;
+            g->cap = cap;
+        }
+        dep_edge *e = &g->e[g->n];
+        e->parent = column_dup(st, cp);
+        e->child = column_dup(st, cc);
+        e->calls = sqlite3_column_int64(st, cn);
+        e->errors = sqlite3_column_int64(st, ce);
+        g->n++;
+        if (!e->parent || !e->child) return SQLITE_NOMEM;
+    }
+    return rc;
+}
+
+/* ---- DOT (D1) ------------------------------------------------------------ */
+
+static void dot_quoted(sl_buf *b, const char *s)
+{
+    sl_buf_putc(b, '"');
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\') sl_buf_putc(b, '\\');
+        if (*s == '\n') sl_buf_puts(b, "\\n");
+        else if (*s != '\r') sl_buf_putc(b, *s);
+    }
+    sl_buf_putc(b, '"');
+}
+
+static void render_dot(const dep_graph *g, sl_buf *b)
+{
+    sl_buf_puts(b, "digraph services {\n  rankdir=LR;\n  node [shape=box];\n");
+    for (size_t i = 0; i < g->n; i++) {
+        const dep_edge *e = &g->e[i];
+        sl_buf_puts(b, "  ");
+        dot_quoted(b, e->parent);
+        sl_buf_puts(b, " -> ");
+        dot_quoted(b, e->child);
+        sl_buf_printf(b, " [label=\"calls=%lld errors=%lld\"%s];\n", (long long)e->calls,
+                      (long long)e->errors, e->errors > 0 ? ", color=red" : "");
+    }
+    sl_buf_puts(b, "}\n");
+}
+
+/* ---- Mermaid (D2) -------------------------------------------------------- */
+
+typedef struct mm_node {
+    const char *name; /* borrowed from the graph */
+    char *id;         /* owned */
+} mm_node;
+
+static int cmp_mm_name(const void *a, const void *b)
+{
+    return strcmp(((const mm_node *)a)->name, ((const mm_node *)b)->name);
+}
+
+static char *mm_base_id(const char *name)
+{
+    sl_buf b = SL_BUF_INIT;
+    sl_buf_puts(&b, "s_");
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
+        int ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                 (*p >= '0' && *p <= '9') || *p == '_';
+        sl_buf_putc(&b, ok ? (char)*p : '_');
+    }
+    if (b.oom) {
+        sl_buf_free(&b);
+        return NULL;
+    }
+    return sl_buf_take(&b);
+}
+
+static int id_taken(const mm_node *nodes, size_t n, const char *id)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(nodes[i].id, id) == 0) return 1;
+    return 0;
+}
+
+/* Distinct names, sorted, each with a unique id.  NULL when out of memory. */
+static mm_node *mm_nodes(const dep_graph *g, size_t *count)
+{
+    mm_node *v = calloc(2 * g->n + 1, sizeof *v);
+    size_t n = 0, m = 0;
+    if (!v) return NULL;
+    for (size_t i = 0; i < g->n; i++) {
+        v[n++].name = g->e[i].parent;
+        v[n++].name = g->e[i].child;
+    }
+    qsort(v, n, sizeof *v, cmp_mm_name);
+    for (size_t i = 0; i < n; i++)
+        if (!m || strcmp(v[m - 1].name, v[i].name) != 0) v[m++] = v[i];
+    for (size_t i = 0; i < m; i++) {
+        char *base = mm_base_id(v[i].name);
+        sl_buf b = SL_BUF_INIT;
+        sl_buf_puts(&b, base ? base : "");
+        for (int k = 2; id_taken(v, i, b.p ? b.p : ""); k++) {
+            sl_buf_reset(&b);
+            sl_buf_printf(&b, "%s_%d", base ? base : "", k);
+        }
+        free(base);
+        v[i].id = base && !b.oom ? sl_buf_take(&b) : NULL;
+        sl_buf_free(&b);
+        if (!v[i].id) {
+            for (size_t k = 0; k < i; k++) free(v[k].id);
+            free(v);
+            return NULL;
+        }
+    }
+    *count = m;
+    return v;
+}
+
+static const char *mm_id(const mm_node *nodes, size_t n, const char *name)
+{
+    mm_node key = {name, NULL};
+    const mm_node *hit = bsearch(&key, nodes, n, sizeof *nodes, cmp_mm_name);
+    return hit ? hit->id : "";
+}
+
+static void mm_label(sl_buf *b, const char *s)
+{
+    sl_buf_putc(b, '"');
+    for (; *s; s++) {
+        switch (*s) {
+        case '"': sl_buf_puts(b, "#quot;"); break;
+        case '#': sl_buf_puts(b, "#35;"); break;
+        case '<': sl_buf_puts(b, "#lt;"); break;
+        case '>': sl_buf_puts(b, "#gt;"); break;
+        case '\n': case '\r': sl_buf_putc(b, ' '); break;
+        default: sl_buf_putc(b, *s);
+        }
+    }
+    sl_buf_putc(b, '"');
+}
+
+static int render_mermaid(const dep_graph *g, sl_buf *b)
+{
+    size_t n = 0;
+    mm_node *nodes = mm_nodes(g, &n);
+    if (!nodes) return -1;
+    sl_buf_puts(b, "flowchart LR\n");
+    for (size_t i = 0; i < n; i++) {
+        sl_buf_printf(b, "  %s[", nodes[i].id);
+        mm_label(b, nodes[i].name);
+        sl_buf_puts(b, "]\n");
+    }
+    for (size_t i = 0; i < g->n; i++) {
+        const dep_edge *e = &g->e[i];
+        sl_buf_printf(b, "  %s -->|\"calls=%lld errors=%lld\"| %s\n", mm_id(nodes, n, e->parent),
+                      (long long)e->calls, (long long)e->errors, mm_id(nodes, n, e->child));
+    }
+    for (size_t i = 0; i < n; i++) free(nodes[i].id);
+    free(nodes);
+    return 0;
+}
+
+/* ---- The command --------------------------------------------------------- */
+
+static int print_graph(sqlite3 *db, sqlite3_stmt *st, int fmt)
+{
+    dep_graph g = {0};
+    sl_buf b = SL_BUF_INIT;
+    int rc = read_graph(st, &g), status = EXIT_FAIL;
+    if (rc == SQLITE_MISMATCH) {
+        cli_error("deps", "dependencies() lacks a parent, child, call_count or error_count column");
+    } else if (rc != SQLITE_DONE) {
+        cli_error("deps", "%s", sqlite3_errmsg(db));
+    } else {
+        if (fmt == DEPS_DOT) render_dot(&g, &b);
+        else if (render_mermaid(&g, &b)) b.oom = 1;
+        if (b.oom) cli_error("deps", "out of memory");
+        else if (b.len) status = fwrite(b.p, 1, b.len, stdout) == b.len ? EXIT_OK : EXIT_FAIL;
+    }
+    sl_buf_free(&b);
+    graph_free(&g);
+    return status;
+}
+
+static int run_deps(sqlite3 *db, const deps_opts *o)
+{
+    sqlite3_stmt *st = prepare_deps(db, o);
+    int status = EXIT_FAIL;
+    if (!st) return EXIT_FAIL;
+    if (o->fmt == DEPS_DOT || o->fmt == DEPS_MERMAID)
+        status = print_graph(db, st, o->fmt);
+    else if (cli_print_stmt(st, (cli_outfmt)o->fmt, stdout) != SQLITE_DONE)
+        cli_error("deps", "%s", sqlite3_errmsg(db));
+    else
+        status = EXIT_OK;
+    sqlite3_finalize(st);
+    return status;
+}
+
+int cmd_deps(cli_ctx *ctx, int argc, char **argv)
+{
+    deps_opts o = {0};
+    int status = parse_args(argc, argv, &o);
+    if (status >= 0) return status;
+    sl_db *db = cli_open(ctx, 1);
+    if (!db) return EXIT_USAGE;
+    status = run_deps(sl_sqlite(db), &o);
+    if (fflush(stdout) != 0) status = EXIT_FAIL;
+    sl_close(db);
+    return status;
+}

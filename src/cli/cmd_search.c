@@ -1,0 +1,350 @@
+/*
+ * cmd_search.c -- `spanlite search`: find traces, as TracAgg's
+ * search_traces() and Jaeger's search form do.
+ *
+ * A trace matches when
+ *   S1 at least one of its spans matches ALL the span filters together:
+ *      --service, --operation and every --attr KEY=VALUE;
+ *   S2 and the trace itself matches the trace filters: --min-duration and
+ *      --max-duration bound the trace duration (both inclusive), --errors
+ *      wants error_count > 0, --since/--until bound the trace start
+ *      (since inclusive, until exclusive, as everywhere in spanlite).
+ * Rows come from the `traces` view, newest first, at most --limit of them.
+ *
+ * --attr KEY=VALUE compares json_extract(attributes, '$."KEY"') with VALUE
+ * as text, and as a number when VALUE is one (so http.status_code=500
+ * matches the JSON number 500 and the string "500"); true, false and null
+ * match the JSON literals.
+ *
+ * The SQL is assembled from fixed fragments, one per filter given; every
+ * value the user typed is bound as a parameter (sqlite3_bind_*), never
+ * spliced into the text.
+ */
+#include "cli.h"
+#include "buf.h"
+#include "json.h"
+
+#include <getopt.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct search_attr {
+    const char *arg;    /* KEY=VALUE as typed */
+    char *path;         /* '$."KEY"', owned; NULL when KEY holds a '"' */
+    char *key;          /* KEY, owned */
+    const char *value;  /* VALUE, inside arg */
+} search_attr;
+
+typedef struct search_opts {
+    const char *service, *operation;
+    int64_t min_dur, max_dur, since, until, limit;
+    int has_min, has_max, has_since, has_until, errors;
+    search_attr *attrs; /* nattrs, owned */
+    int nattrs;
+    int fmt;
+} search_opts;
+
+static void opts_free(search_opts *o)
+{
+    for (int i = 0; i < o->nattrs; i++) {
+        free(o->attrs[i].path);
+        free(o->attrs[i].key);
+    }
+    free(o->attrs);
+}
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+        "usage: spanlite [--db FILE] search [OPTIONS]\n"
+        "\n"
+        "Find traces (TracAgg's search_traces, Jaeger's search).  A trace matches when one\n"
+        "of its spans matches all of --service, --operation and every --attr together, and\n"
+        "the trace matches the duration, error and time filters.  Newest first.\n"
+        "\n"
+        "Span filters:\n"
+        "  --service S          the span's service\n"
+        "  --operation O        the span's operation\n"
+        "  --attr KEY=VALUE     span attribute KEY equals VALUE, compared as text and,\n"
+        "                       when VALUE is a number, as a number; true/false/null\n"
+        "                       match the JSON literals (repeatable: all must hold)\n"
+        "Trace filters:\n"
+        "  --min-duration D     trace duration >= D (\"250ms\", \"1.5s\", \"300us\"; bare = ms)\n"
+        "  --max-duration D     trace duration <= D\n"
+        "  --errors             traces with at least one error span\n"
+        "  --since T            trace starts at or after T (ISO 8601, epoch, or -1h)\n"
+        "  --until T            trace starts before T\n"
+        "Output:\n"
+        "  --limit N            at most N traces (default 20; 0 = all)\n"
+        "  --format F           table (default), csv, json or jsonl\n"
+        "  --help               this help\n"
+        "\n"
+        "Columns: trace_id, root_service, root_operation, start (ISO 8601 UTC, ms),\n"
+        "duration_ms, span_count, service_count, error_count.\n"
+        "\n"
+        "Exit status: 0 success (also when nothing matches), 1 failure, 2 usage error.\n");
+}
+
+/* ---- Options ------------------------------------------------------------- */
+
+static int add_attr(search_opts *o, const char *arg)
+{
+    const char *eq = strchr(arg, '=');
+    if (!eq || eq == arg) {
+        cli_error("search", "--attr wants KEY=VALUE, not '%s'", arg);
+        return -1;
+    }
+    search_attr *a = &o->attrs[o->nattrs];
+    a->arg = arg;
+    a->value = eq + 1;
+    a->key = strndup(arg, (size_t)(eq - arg));
+    a->path = NULL;
+    if (!a->key) return -1;
+    o->nattrs++;
+    if (!strchr(a->key, '"')) {
+        sl_buf b = SL_BUF_INIT;
+        sl_buf_printf(&b, "$.\"%s\"", a->key);
+        if (b.oom) return -1;
+        a->path = sl_buf_take(&b);
+    }
+    return 0;
+}
+
+static int parse_limit(const char *s, int64_t *out)
+{
+    if (sl_parse_int64(s, out) != 0 || *out < 0) {
+        cli_error("search", "--limit wants a whole number >= 0, not '%s'", s);
+        return -1;
+    }
+    return 0;
+}
+
+static int parse_dur(const char *opt, const char *s, int64_t *out, int *has)
+{
+    if (cli_parse_duration(s, out) != 0) {
+        cli_error("search", "%s: cannot read '%s' as a duration (250ms, 1.5s, ...)", opt, s);
+        return -1;
+    }
+    *has = 1;
+    return 0;
+}
+
+static int parse_when(const char *opt, const char *s, int64_t *out, int *has)
+{
+    if (cli_parse_time(s, out) != 0) {
+        cli_error("search", "%s: cannot read '%s' as a time (ISO 8601 or epoch)", opt, s);
+        return -1;
+    }
+    *has = 1;
+    return 0;
+}
+
+/* Returns -1 to go on, or an exit status. */
+static int parse_args(int argc, char **argv, search_opts *o)
+{
+    enum { O_MIN = 256, O_MAX, O_SINCE, O_UNTIL };
+    static const struct option opts[] = {
+        {"service", required_argument, NULL, 's'},   {"operation", required_argument, NULL, 'o'},
+        {"min-duration", required_argument, NULL, O_MIN},
+        {"max-duration", required_argument, NULL, O_MAX},
+        {"errors", no_argument, NULL, 'e'},          {"attr", required_argument, NULL, 'a'},
+        {"since", required_argument, NULL, O_SINCE}, {"until", required_argument, NULL, O_UNTIL},
+        {"limit", required_argument, NULL, 'n'},     {"format", required_argument, NULL, 'f'},
+        {"help", no_argument, NULL, 'h'},            {NULL, 0, NULL, 0}};
+    int c, bad = 0;
+    o->limit = 20;
+    o->fmt = OUT_TABLE;
+    o->attrs = calloc((size_t)argc, sizeof *o->attrs);
+    if (!o->attrs) return EXIT_FAIL;
+    while (!bad && (c = getopt_long(argc, argv, "s:o:ea:n:f:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 's': o->service = optarg; break;
+        case 'o': o->operation = optarg; break;
+        case 'e': o->errors = 1; break;
+        case 'a': bad = add_attr(o, optarg); break;
+        case 'n': bad = parse_limit(optarg, &o->limit); break;
+        case O_MIN: bad = parse_dur("--min-duration", optarg, &o->min_dur, &o->has_min); break;
+        case O_MAX: bad = parse_dur("--max-duration", optarg, &o->max_dur, &o->has_max); break;
+        case O_SINCE: bad = parse_when("--since", optarg, &o->since, &o->has_since); break;
+        case O_UNTIL: bad = parse_when("--until", optarg, &o->until, &o->has_until); break;
+        case 'f':
+            if ((o->fmt = cli_parse_outfmt(optarg)) < 0) {
+                cli_error("search", "unknown format '%s' (table, csv, json, jsonl)", optarg);
+                bad = 1;
+            }
+            break;
+        case 'h': usage(stdout); return EXIT_OK;
+        default: usage(stderr); return EXIT_USAGE;
+        }
+    }
+    if (bad) return EXIT_USAGE;
+    if (optind < argc) {
+        cli_error("search", "unexpected argument '%s' (see spanlite search --help)", argv[optind]);
+        return EXIT_USAGE;
+    }
+    if (o->has_min && o->has_max && o->min_dur > o->max_dur) {
+        cli_error("search", "--min-duration is above --max-duration");
+        return EXIT_USAGE;
+    }
+    return -1;
+}
+
+/* ---- SQL ----------------------------------------------------------------- */
+
+/* The clause of attribute i; its parameters are :ak<i> (path or key),
+ * :at<i> (text), :an<i> (number or NULL), :al<i> (literal or NULL). */
+static void attr_clause(sl_buf *b, const search_attr *a, int i)
+{
+    if (a->path)
+        sl_buf_printf(b,
+            " AND (json_extract(s.attributes, :ak%d) = :at%d"
+            " OR json_extract(s.attributes, :ak%d) = :an%d"
+            " OR json_type(s.attributes, :ak%d) = :al%d)", i, i, i, i, i, i);
+    else /* a key JSON paths cannot name: look it up among the members */
+        sl_buf_printf(b,
+            " AND EXISTS (SELECT 1 FROM json_each(s.attributes) j WHERE j.key = :ak%d"
+            " AND (j.value = :at%d OR j.value = :an%d OR j.type = :al%d))", i, i, i, i);
+}
+
+static int has_span_filter(const search_opts *o)
+{
+    return o->service || o->operation || o->nattrs;
+}
+
+/*
+ * The query for o; caller frees.  NULL when out of memory.
+ *
+ * The page of trace ids is chosen from the internal trace table, and only
+ * that page is read through the traces view: the view's root-span join
+ * costs a random read per trace, which over every trace of a large
+ * warehouse took a second where the page takes milliseconds.
+ */
+static char *build_sql(const search_opts *o)
+{
+    sl_buf b = SL_BUF_INIT;
+    sl_buf_puts(&b,
+        "SELECT t.trace_id, t.root_service, t.root_operation,"
+        " strftime('%Y-%m-%dT%H:%M:%S', t.start_ns / 1000000000, 'unixepoch')"
+        " || printf('.%03dZ', (t.start_ns / 1000000) % 1000) AS start,"
+        " round(t.duration_ns / 1e6, 3) AS duration_ms,"
+        " t.span_count, t.service_count, t.error_count"
+        " FROM traces t WHERE t.trace_id IN ("
+        "SELECT tr.trace_id FROM trace tr WHERE tr.span_count > 0");
+    if (o->has_min) sl_buf_puts(&b, " AND tr.end_ns - tr.start_ns >= :min_dur");
+    if (o->has_max) sl_buf_puts(&b, " AND tr.end_ns - tr.start_ns <= :max_dur");
+    if (o->errors) sl_buf_puts(&b, " AND tr.error_count > 0");
+    if (o->has_since) sl_buf_puts(&b, " AND tr.start_ns >= :since");
+    if (o->has_until) sl_buf_puts(&b, " AND tr.start_ns < :until");
+    if (has_span_filter(o)) {
+        sl_buf_puts(&b, " AND tr.trace_id IN (SELECT s.trace_id FROM spans s WHERE 1");
+        if (o->service) sl_buf_puts(&b, " AND s.service = :service");
+        if (o->operation) sl_buf_puts(&b, " AND s.operation = :operation");
+        /* No span starts before its trace: lets the service index skip old spans. */
+        if (o->has_since) sl_buf_puts(&b, " AND s.start_ns >= :since");
+        for (int i = 0; i < o->nattrs; i++) attr_clause(&b, &o->attrs[i], i);
+        sl_buf_putc(&b, ')');
+    }
+    sl_buf_puts(&b, " ORDER BY tr.start_ns DESC, tr.trace_id");
+    if (o->limit > 0) sl_buf_puts(&b, " LIMIT :limit");
+    sl_buf_puts(&b, ") ORDER BY t.start_ns DESC, t.trace_id");
+    if (b.oom) {
+        sl_buf_free(&b);
+        return NULL;
+    }
+    return sl_buf_take(&b);
+}
+
+static int bind_text(sqlite3_stmt *st, const char *name, const char *v)
+{
+    int idx = sqlite3_bind_parameter_index(st, name);
+    return idx ? sqlite3_bind_text(st, idx, v, -1, SQLITE_STATIC) : SQLITE_OK;
+}
+
+static int bind_int(sqlite3_stmt *st, const char *name, int64_t v)
+{
+    int idx = sqlite3_bind_parameter_index(st, name);
+    return idx ? sqlite3_bind_int64(st, idx, v) : SQLITE_OK;
+}
+
+/* VALUE as a number (an integer exactly), or left NULL when it is none. */
+static int bind_number(sqlite3_stmt *st, const char *name, const char *v)
+{
+    int idx = sqlite3_bind_parameter_index(st, name);
+    int64_t iv;
+    char *end;
+    if (!idx || !*v) return SQLITE_OK;
+    if (sl_parse_int64(v, &iv) == 0) return sqlite3_bind_int64(st, idx, iv);
+    double dv = strtod(v, &end);
+    if (*end || !isfinite(dv)) return SQLITE_OK;
+    return sqlite3_bind_double(st, idx, dv);
+}
+
+static int bind_attr(sqlite3_stmt *st, const search_attr *a, int i)
+{
+    char name[32];
+    int rc;
+    snprintf(name, sizeof name, ":ak%d", i);
+    rc = bind_text(st, name, a->path ? a->path : a->key);
+    snprintf(name, sizeof name, ":at%d", i);
+    if (rc == SQLITE_OK) rc = bind_text(st, name, a->value);
+    snprintf(name, sizeof name, ":an%d", i);
+    if (rc == SQLITE_OK) rc = bind_number(st, name, a->value);
+    snprintf(name, sizeof name, ":al%d", i);
+    if (rc == SQLITE_OK && (!strcmp(a->value, "true") || !strcmp(a->value, "false") ||
+                            !strcmp(a->value, "null")))
+        rc = bind_text(st, name, a->value); /* json_type() names the literals so */
+    return rc;
+}
+
+static int bind_all(sqlite3_stmt *st, const search_opts *o)
+{
+    int rc = SQLITE_OK;
+    if (o->service) rc = bind_text(st, ":service", o->service);
+    if (rc == SQLITE_OK && o->operation) rc = bind_text(st, ":operation", o->operation);
+    if (rc == SQLITE_OK && o->has_min) rc = bind_int(st, ":min_dur", o->min_dur);
+    if (rc == SQLITE_OK && o->has_max) rc = bind_int(st, ":max_dur", o->max_dur);
+    if (rc == SQLITE_OK && o->has_since) rc = bind_int(st, ":since", o->since);
+    if (rc == SQLITE_OK && o->has_until) rc = bind_int(st, ":until", o->until);
+    if (rc == SQLITE_OK && o->limit > 0) rc = bind_int(st, ":limit", o->limit);
+    for (int i = 0; rc == SQLITE_OK && i < o->nattrs; i++) rc = bind_attr(st, &o->attrs[i], i);
+    return rc;
+}
+
+static int run_search(sqlite3 *db, const search_opts *o)
+{
+    char *sql = build_sql(o);
+    sqlite3_stmt *st = NULL;
+    int status = EXIT_FAIL;
+    if (!sql) {
+        cli_error("search", "out of memory");
+        return EXIT_FAIL;
+    }
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK || bind_all(st, o) != SQLITE_OK)
+        cli_error("search", "%s", sqlite3_errmsg(db));
+    else if (cli_print_stmt(st, (cli_outfmt)o->fmt, stdout) != SQLITE_DONE)
+        cli_error("search", "%s", sqlite3_errmsg(db));
+    else
+        status = EXIT_OK;
+    sqlite3_finalize(st);
+    free(sql);
+    return status;
+}
+
+int cmd_search(cli_ctx *ctx, int argc, char **argv)
+{
+    search_opts o = {0};
+    int status = parse_args(argc, argv, &o);
+    if (status < 0) {
+        sl_db *db = cli_open(ctx, 1);
+        if (!db) {
+            status = EXIT_USAGE;
+        } else {
+            status = run_search(sl_sqlite(db), &o);
+            if (fflush(stdout) != 0) status = EXIT_FAIL;
+            sl_close(db);
+        }
+    }
+    opts_free(&o);
+    return status;
+}
