@@ -124,7 +124,7 @@ static const char *span_from_json(const cJSON *o, sl_span *sp, spans_scratch *x)
     sp->scope = json_member(o, "scope", 1, &x->scope, &why);
     sp->events = json_member(o, "events", 0, &x->events, &why);
     sp->links = json_member(o, "links", 0, &x->links, &why);
-    return why;
+    return why ? why : sl_span_check(sp); /* e.g. "" ids: reject here, with the line */
 }
 
 static int is_blank(const char *s, size_t n)

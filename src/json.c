@@ -18,6 +18,8 @@
 /* Kinds of the value tokens (strings and numbers, not keys) of a document. */
 enum { TOK_STRING, TOK_INT, TOK_REAL, TOK_BIGINT };
 typedef struct tokkinds {
+    size_t nquoted;    /* long integers quoted so far */
+    size_t *quoted_at; /* output offset just past each one's closing quote */
     unsigned char *k;  /* kind of each token */
     size_t *off;       /* where a TOK_REAL's text starts in the input */
     unsigned *len;     /* and its length */
@@ -45,6 +47,7 @@ static int tokkinds_push(tokkinds *tk, unsigned char kind, size_t off, size_t le
 
 static void tokkinds_free(tokkinds *tk)
 {
+    free(tk->quoted_at);
     free(tk->k);
     free(tk->off);
     free(tk->len);
@@ -89,6 +92,10 @@ static int protect_numbers(const char *text, size_t len, sl_buf *out, tokkinds *
             sl_buf_putc(out, '"');
             copied = i;
             kind = TOK_BIGINT;
+            size_t *q = realloc(tk->quoted_at, (tk->nquoted + 1) * sizeof *q);
+            if (!q) return -1;
+            tk->quoted_at = q;
+            q[tk->nquoted++] = out->len;
         }
         if (tokkinds_push(tk, kind, start, i - start)) return -1;
     }
@@ -121,7 +128,7 @@ static int mark_tokens(cJSON *item, const tokkinds *tk, const char *text, size_t
 cJSON *sl_json_parse(const char *text, size_t len, char *err, size_t errlen)
 {
     sl_buf buf = SL_BUF_INIT;
-    tokkinds tk = {NULL, NULL, NULL, 0, 0};
+    tokkinds tk = {0, NULL, NULL, NULL, NULL, 0, 0};
     cJSON *root = NULL;
 
     if (protect_numbers(text, len, &buf, &tk)) {
@@ -132,13 +139,21 @@ cJSON *sl_json_parse(const char *text, size_t len, char *err, size_t errlen)
     root = cJSON_ParseWithLengthOpts(buf.p ? buf.p : "", buf.len, &end, 0);
     if (!root) {
         size_t off = end && buf.p ? (size_t)(end - buf.p) : 0;
-        if (off >= buf.len) snprintf(err, errlen, "invalid JSON: unexpected end of input");
+        int at_end = off >= buf.len;
+        /* Back to an offset in the caller's text: two quotes were added
+         * around each long integer before this point. */
+        size_t shift = 0;
+        for (size_t k = 0; k < tk.nquoted && tk.quoted_at[k] <= off; k++) shift += 2;
+        off -= shift;
+        if (at_end) snprintf(err, errlen, "invalid JSON: unexpected end of input");
         else snprintf(err, errlen, "invalid JSON near byte %zu", off + 1);
         goto done;
     }
     while (end && end < buf.p + buf.len && strchr(" \t\r\n", *end)) end++;
     if (end && end < buf.p + buf.len) {
-        snprintf(err, errlen, "invalid JSON: trailing data at byte %zu", (size_t)(end - buf.p) + 1);
+        size_t off = (size_t)(end - buf.p);
+        for (size_t k = 0; k < tk.nquoted && tk.quoted_at[k] <= (size_t)(end - buf.p); k++) off -= 2;
+        snprintf(err, errlen, "invalid JSON: trailing data at byte %zu", off + 1);
         cJSON_Delete(root);
         root = NULL;
         goto done;
@@ -229,8 +244,8 @@ int sl_parse_seconds_ns(const char *s, int64_t *out)
     int64_t whole = 0, frac = 0;
     int nd = 0, nf = 0;
     for (; *p >= '0' && *p <= '9'; p++, nd++) {
-        if (whole > 9200000000LL) return -1;
         whole = whole * 10 + (*p - '0');
+        if (whole > 9223372035LL) return -1; /* the ns would not fit in int64 */
     }
     if (*p == '.') {
         for (p++; *p >= '0' && *p <= '9'; p++, nf++)

@@ -54,7 +54,7 @@ typedef struct agg_table {
 enum {
     ST_TRACE_GET, ST_TRACE_ADD, ST_SERVICE_GET, ST_SERVICE_ADD, ST_OP_GET, ST_OP_ADD,
     ST_RES_GET, ST_RES_ADD, ST_SPAN_ADD, ST_TRACE_SERVICE_ADD, ST_TRACE_UPDATE,
-    ST_BEGIN, ST_COMMIT, ST_ROLLBACK, ST_COUNT
+    ST_BEGIN, ST_COMMIT, ST_ROLLBACK, ST_DATA_VERSION, ST_COUNT
 };
 
 static const char *const stmt_sql[ST_COUNT] = {
@@ -89,6 +89,7 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_BEGIN] = "BEGIN IMMEDIATE",
     [ST_COMMIT] = "COMMIT",
     [ST_ROLLBACK] = "ROLLBACK",
+    [ST_DATA_VERSION] = "PRAGMA data_version",
 };
 
 struct sl_store {
@@ -96,6 +97,7 @@ struct sl_store {
     sqlite3_stmt *st[ST_COUNT];
     id_cache traces, services, operations, resources;
     agg_table aggs;
+    int64_t data_version; /* as of our last commit: others' commits change it */
     char err[512];
 };
 
@@ -407,6 +409,12 @@ static int store_one(sl_store *s, const sl_span *in, sl_import_stats *st)
     sp.span_id = norm_id(in->span_id, sbuf, sizeof sbuf);
     sp.parent_span_id = in->parent_span_id && *in->parent_span_id
                             ? norm_id(in->parent_span_id, pbuf, sizeof pbuf) : NULL;
+    /* An empty optional field is an absent one, before it is hashed, so
+     * that a round trip through NULL is still a duplicate. */
+    const char **optional[] = {&sp.remote_service, &sp.status_message, &sp.attributes,
+                               &sp.resource, &sp.scope, &sp.events, &sp.links};
+    for (size_t i = 0; i < sizeof optional / sizeof *optional; i++)
+        if (*optional[i] && !**optional[i]) *optional[i] = NULL;
 
     int64_t ref, service_id, op_id, remote_id = 0, res_id = 0;
     int rc;
@@ -468,10 +476,31 @@ static int run(sl_store *s, int which, const char *what)
     return rc == SQLITE_DONE ? SQLITE_OK : fail(s, rc, what);
 }
 
+static void caches_clear(sl_store *s)
+{
+    cache_clear(&s->traces);
+    cache_clear(&s->services);
+    cache_clear(&s->operations);
+    cache_clear(&s->resources);
+}
+
+/* PRAGMA data_version: changes when another connection commits. */
+static int64_t data_version(sl_store *s)
+{
+    sqlite3_stmt *st = s->st[ST_DATA_VERSION];
+    int64_t v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+    sqlite3_reset(st);
+    return v;
+}
+
 int sl_store_begin(sl_store *s)
 {
     aggs_clear(&s->aggs);
-    return run(s, ST_BEGIN, "begin");
+    int rc = run(s, ST_BEGIN, "begin");
+    /* Ids cached from before another connection's commit may be stale (it
+     * may have cleared the warehouse); inside the write lock we know. */
+    if (rc == SQLITE_OK && data_version(s) != s->data_version) caches_clear(s);
+    return rc;
 }
 
 static int flush_aggs(sl_store *s)
@@ -501,6 +530,7 @@ int sl_store_commit(sl_store *s)
     int rc = flush_aggs(s);
     if (rc == SQLITE_OK) rc = run(s, ST_COMMIT, "commit");
     if (rc) sl_store_rollback(s);
+    else s->data_version = data_version(s);
     return rc;
 }
 
@@ -510,9 +540,6 @@ void sl_store_rollback(sl_store *s)
         sqlite3_step(s->st[ST_ROLLBACK]);
         sqlite3_reset(s->st[ST_ROLLBACK]);
     }
-    cache_clear(&s->traces);
-    cache_clear(&s->services);
-    cache_clear(&s->operations);
-    cache_clear(&s->resources);
+    caches_clear(s);
     aggs_clear(&s->aggs);
 }
