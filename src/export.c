@@ -169,7 +169,11 @@ static int prepare_export(sl_db *db, const sl_export_opts *opts, sqlite3_stmt **
     int rc = sqlite3_prepare_v2(db->db, q.p, -1, st, NULL);
     sl_buf_free(&q);
     if (rc) return sl_db_fail(db, SL_ERROR, "export: %s", sqlite3_errmsg(db->db));
-    if (opts->trace_id) sqlite3_bind_text(*st, 1, opts->trace_id, -1, SQLITE_STATIC);
+    if (opts->trace_id) { /* hex ids are stored lower-case */
+        char *id = strdup(opts->trace_id);
+        if (id) sl_hex_lower(id);
+        sqlite3_bind_text(*st, 1, id ? id : opts->trace_id, -1, id ? free : SQLITE_STATIC);
+    }
     if (opts->service) sqlite3_bind_text(*st, 2, opts->service, -1, SQLITE_STATIC);
     if (opts->has_since) sqlite3_bind_int64(*st, 3, opts->since_ns);
     if (opts->has_until) sqlite3_bind_int64(*st, 4, opts->until_ns);

@@ -16,10 +16,10 @@
  *      kind and status.code as integers or enum names.
  *   4. Attribute values keep their type (attrs.h rule); service is the
  *      resource's service.name, else "unknown_service".
- *   5. Input is either JSON Lines (the first line holds a complete JSON
- *      value: read line by line, memory bounded by the longest line) or a
- *      document (read once; each span is found by sl_jscan and parsed
- *      alone, so memory is the document plus one span).
+ *   5. Input is either JSON Lines (the first line, within the first 256 KB,
+ *      holds a complete JSON value: read line by line, memory bounded by the
+ *      longest line) or a document (read once; each span is found by
+ *      sl_jscan and parsed alone, so memory is the document plus one span).
  *   6. A span that cannot be stored is rejected with its own JSON text and
  *      line; a resourceSpans/scopeSpans element whose resource or scope is
  *      bad is rejected whole; JSON that is broken between records rejects
@@ -40,7 +40,7 @@
 #include "json.h"
 #include "span.h"
 
-#define OTLP_PEEK 65536 /* head examined to tell JSON Lines from a document */
+#define OTLP_PEEK (256u << 10) /* head examined to tell JSON Lines from a document */
 
 /* ---- Ids ---------------------------------------------------------------- */
 
@@ -88,9 +88,12 @@ static int all_hex(const char *s)
 static const char *norm_id(cJSON *item, char out[33])
 {
     if (!cJSON_IsString(item)) return NULL;
-    char *s = item->valuestring;
-    if (all_hex(s)) {
-        sl_hex_lower(s);
+    char *s = item->valuestring, *p;
+    int upper = 0;
+    for (p = s; (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f') || (*p >= 'A' && *p <= 'F'); p++)
+        upper |= *p <= 'F' && *p >= 'A';
+    if (!*p) { /* all hex: one pass to check, another only if there is case to fold */
+        if (upper) sl_hex_lower(s);
         return s;
     }
     unsigned char raw[16];
@@ -683,13 +686,14 @@ static void decode_values(otlp_dec *d, const char *buf, size_t len, int whole_li
     }
 }
 
-/* JSON Lines when the first line holds a whole JSON value, or is longer than
- * the peek window; a document otherwise. */
-static int looks_like_lines(const char *head, size_t len, size_t want)
+/* JSON Lines when the first line holds a whole JSON value.  A first line
+ * longer than the peek window may be a huge compact document: read it as a
+ * document, which decodes JSON Lines just as well (only less frugally). */
+static int looks_like_lines(const char *head, size_t len)
 {
     const char *end = head + len, *p = sl_jscan_ws(head, end);
     const char *nl = memchr(p, '\n', (size_t)(end - p));
-    if (!nl) return len >= want;
+    if (!nl) return 0;
     const char *ve = sl_jscan_skip(p, nl);
     return ve && sl_jscan_ws(ve, nl) == nl;
 }
@@ -734,7 +738,7 @@ static int otlp_decode(sl_input *in, sl_sink *sink, char *err, size_t errlen)
     size_t hl = 0;
     const char *head = sl_input_peek(in, OTLP_PEEK, &hl);
     dec_init(&d, sink);
-    int rc = head && looks_like_lines(head, hl, OTLP_PEEK) ? decode_lines(&d, in, err, errlen)
+    int rc = head && looks_like_lines(head, hl) ? decode_lines(&d, in, err, errlen)
                                                            : decode_document(&d, in, err, errlen);
     dec_free(&d);
     return rc;

@@ -9,6 +9,7 @@
 #include "warehouse.h"
 #include "analysis.h"
 #include "arena.h"
+#include "json.h"
 #include "span.h"
 
 #include <stdarg.h>
@@ -242,7 +243,14 @@ int sl_get_trace(sl_db *db, const char *trace_id, sl_trace **out)
         rc = sl_db_fail(db, SL_ERROR, "get trace: %s", sqlite3_errmsg(db->db));
         goto done;
     }
-    sqlite3_bind_text(st, 1, trace_id, -1, SQLITE_STATIC);
+    /* Hex ids are stored lower-case: find an upper-case one pasted by a user. */
+    char *id = strdup(trace_id);
+    if (!id) {
+        rc = sl_db_fail(db, SL_NOMEM, "out of memory");
+        goto done;
+    }
+    sl_hex_lower(id);
+    sqlite3_bind_text(st, 1, id, -1, free);
     int step;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         if (t->nspans == cap) {

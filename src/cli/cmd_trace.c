@@ -38,6 +38,7 @@
 #include <string.h>
 
 #define NONE UINT32_MAX
+#define MAX_INDENT 40 /* levels of indentation shown; deeper spans say their depth */
 
 typedef struct tnode {
     const sl_span *sp;
@@ -97,6 +98,12 @@ static int cmp_span_start(const void *a, const void *b)
     const sl_span *x = a, *y = b;
     if (x->start_ns != y->start_ns) return x->start_ns < y->start_ns ? -1 : 1;
     return strcmp(x->span_id, y->span_id);
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
 }
 
 typedef struct id_key {
@@ -252,12 +259,7 @@ static int find_roots(tview *v)
             mark_subtree(v, i, seen, stack);
         }
     /* Cycle roots were appended after the others: restore T2 order. */
-    for (uint32_t a = 1; a < v->nroots; a++)
-        for (uint32_t b = a; b > 0 && v->roots[b - 1] > v->roots[b]; b--) {
-            uint32_t t = v->roots[b];
-            v->roots[b] = v->roots[b - 1];
-            v->roots[b - 1] = t;
-        }
+    qsort(v->roots, v->nroots, sizeof *v->roots, cmp_u32);
     free(seen);
     free(stack);
     return 0;
@@ -517,7 +519,9 @@ static void tree_line(const tview *v, const colw *w, uint32_t i, size_t depth, F
     fputs("  ", out);
     put_right(out, x->nsec ? human(x->crit_ns, b) : "", w->crit);
     fputs(x->nsec ? "  * " : "    ", out);
-    for (size_t d = 0; d < depth; d++) fputs("  ", out);
+    /* A chain of thousands of spans would indent each line by kilobytes. */
+    for (size_t d = 0; d < depth && d < MAX_INDENT; d++) fputs("  ", out);
+    if (depth > MAX_INDENT) fprintf(out, "[depth %zu] ", depth);
     fprintf(out, "%s: %s", s->service, s->operation);
     if (s->status == SL_STATUS_ERROR) {
         if (s->status_message && *s->status_message) fprintf(out, "  [error: %s]", s->status_message);
@@ -569,27 +573,33 @@ static int print_tree(const tview *v, FILE *out)
     return 0;
 }
 
-static int cmp_node_first_section(const void *a, const void *b, const tview *v)
+typedef struct crit_key {
+    int64_t first_ns;
+    uint32_t node;
+} crit_key;
+
+static int cmp_crit_key(const void *a, const void *b)
 {
-    const tnode *x = &v->nodes[*(const uint32_t *)a], *y = &v->nodes[*(const uint32_t *)b];
-    if (x->first_sec_ns != y->first_sec_ns) return x->first_sec_ns < y->first_sec_ns ? -1 : 1;
-    return (*(const uint32_t *)a > *(const uint32_t *)b) - (*(const uint32_t *)a < *(const uint32_t *)b);
+    const crit_key *x = a, *y = b;
+    if (x->first_ns != y->first_ns) return x->first_ns < y->first_ns ? -1 : 1;
+    return (x->node > y->node) - (x->node < y->node);
 }
 
 /* The nodes on the critical path in path order (earliest section first). */
 static uint32_t *critical_nodes(const tview *v, uint32_t *count)
 {
-    uint32_t *list = malloc(sizeof *list * v->n), m = 0;
-    if (!list) return NULL;
+    crit_key *keys = malloc(sizeof *keys * (v->n ? v->n : 1));
+    uint32_t *list = malloc(sizeof *list * (v->n ? v->n : 1)), m = 0;
+    if (!keys || !list) {
+        free(keys);
+        free(list);
+        return NULL;
+    }
     for (uint32_t i = 0; i < v->n; i++)
-        if (v->nodes[i].nsec) list[m++] = i;
-    /* insertion sort: the path is short next to the trace */
-    for (uint32_t a = 1; a < m; a++)
-        for (uint32_t b = a; b > 0 && cmp_node_first_section(&list[b - 1], &list[b], v) > 0; b--) {
-            uint32_t t = list[b];
-            list[b] = list[b - 1];
-            list[b - 1] = t;
-        }
+        if (v->nodes[i].nsec) keys[m++] = (crit_key){v->nodes[i].first_sec_ns, i};
+    qsort(keys, m, sizeof *keys, cmp_crit_key);
+    for (uint32_t k = 0; k < m; k++) list[k] = keys[k].node;
+    free(keys);
     *count = m;
     return list;
 }

@@ -3,6 +3,7 @@
 #include "json.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -97,7 +98,11 @@ static int parse_iso(const char *s, int64_t *ns)
         off = (oh * 3600 + om * 60) * (*p == '-' ? -1 : 1);
         p = q;
     }
-    if (*p || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60) return -1;
+    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (*p || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 || mi > 59 || sec > 60)
+        return -1;
+    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    if (mo == 2 && d == 29 && !leap) return -1;
     int64_t secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - off;
     *ns = secs * 1000000000LL + frac;
     return 0;
@@ -164,8 +169,9 @@ void cli_bind_params(sqlite3_stmt *st, char *const *params, int nparams)
             int idx = sqlite3_bind_parameter_index(st, name);
             if (!idx) continue;
             char *end;
+            errno = 0;
             long long iv = strtoll(value, &end, 10);
-            if (*value && !*end) {
+            if (*value && !*end && errno == 0) {
                 sqlite3_bind_int64(st, idx, iv);
                 continue;
             }

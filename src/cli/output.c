@@ -20,7 +20,16 @@ static void cell_text(sqlite3_stmt *st, int i, sl_buf *b)
     switch (sqlite3_column_type(st, i)) {
     case SQLITE_NULL: break;
     case SQLITE_INTEGER: sl_jw_int(b, sqlite3_column_int64(st, i)); break;
-    case SQLITE_FLOAT: sl_buf_printf(b, "%.15g", sqlite3_column_double(st, i)); break;
+    case SQLITE_FLOAT: { /* shortest text that reads back as the same double */
+        double v = sqlite3_column_double(st, i);
+        char tmp[40];
+        for (int prec = 15; prec <= 17; prec++) {
+            snprintf(tmp, sizeof tmp, "%.*g", prec, v);
+            if (strtod(tmp, NULL) == v) break;
+        }
+        sl_buf_puts(b, tmp);
+        break;
+    }
     case SQLITE_BLOB: {
         const unsigned char *p = sqlite3_column_blob(st, i);
         int n = sqlite3_column_bytes(st, i);
