@@ -1,5 +1,6 @@
 /* batch.c -- spans and events in transit from a parser to the writer; see batch.h. */
 #include "batch.h"
+#include "span.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -11,10 +12,11 @@ sl_batch *sl_batch_new(void)
     b->cap = SL_BATCH_SPANS;
     b->spans = malloc(b->cap * sizeof *b->spans);
     b->lines = malloc(b->cap * sizeof *b->lines);
+    b->hashes = malloc(b->cap * sizeof *b->hashes);
     b->ecap = SL_BATCH_SPANS;
     b->events = malloc(b->ecap * sizeof *b->events);
     sl_arena_init(&b->arena);
-    if (!b->spans || !b->lines || !b->events) {
+    if (!b->spans || !b->lines || !b->hashes || !b->events) {
         sl_batch_free(b);
         return NULL;
     }
@@ -26,6 +28,7 @@ void sl_batch_free(sl_batch *b)
     if (!b) return;
     free(b->spans);
     free(b->lines);
+    free(b->hashes);
     free(b->events);
     sl_arena_release(&b->arena);
     free(b);
@@ -64,6 +67,8 @@ int sl_batch_add(sl_batch *b, const sl_span *sp, uint64_t line)
         copy_str(a, &d->scope, sp->scope) || copy_str(a, &d->events, sp->events) ||
         copy_str(a, &d->links, sp->links))
         return -1;
+    sl_span_normalize(d);
+    b->hashes[b->nspans] = sl_span_hash(d);
     b->lines[b->nspans++] = line;
     return 0;
 }

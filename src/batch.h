@@ -23,6 +23,7 @@ typedef struct sl_event {
 typedef struct sl_batch {
     sl_span *spans;       /* nspans used of cap */
     uint64_t *lines;      /* source line (or record number) of each span */
+    uint64_t *hashes;     /* sl_span_hash() of each (normalised) span */
     size_t nspans, cap;
     sl_event *events;     /* nevents used of ecap */
     size_t nevents, ecap;
@@ -32,7 +33,8 @@ typedef struct sl_batch {
 sl_batch *sl_batch_new(void);
 void sl_batch_free(sl_batch *b);
 void sl_batch_reset(sl_batch *b);
-/* Copy sp (and its strings) in; returns 0, or -1 when out of memory. */
+/* Copy sp (and its strings) in, normalised and hashed (span.h), so that the
+ * writer thread has less to do; returns 0, or -1 when out of memory. */
 int sl_batch_add(sl_batch *b, const sl_span *sp, uint64_t line);
 /* Copy ev in; 0 or -1. */
 int sl_batch_add_event(sl_batch *b, const sl_event *ev);

@@ -222,7 +222,7 @@ static int writer_batch(writer *w, sl_batch *b, sl_import_stats *st)
             return sl_db_fail(w->db, SL_ERROR, "%s", sl_store_error(w->store));
         w->in_txn = 1;
     }
-    if (b->nspans && sl_store_spans(w->store, b->spans, b->nspans, txn))
+    if (b->nspans && sl_store_spans(w->store, b->spans, b->hashes, b->nspans, txn))
         return sl_db_fail(w->db, SL_ERROR, "%s", sl_store_error(w->store));
     if (b->nevents) {
         char err[512] = "";

@@ -1,5 +1,6 @@
 /* span.c -- validity, naming and identity of spans; see span.h. */
 #include "span.h"
+#include "json.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -99,4 +100,16 @@ const char *sl_kind_name(int kind)
 const char *sl_status_name(int status)
 {
     return status >= 0 && status <= 2 ? status_names[status] : "unset";
+}
+
+void sl_span_normalize(sl_span *sp)
+{
+    sl_hex_lower((char *)sp->trace_id);
+    sl_hex_lower((char *)sp->span_id);
+    if (sp->parent_span_id && !*sp->parent_span_id) sp->parent_span_id = NULL;
+    if (sp->parent_span_id) sl_hex_lower((char *)sp->parent_span_id);
+    const char **optional[] = {&sp->remote_service, &sp->status_message, &sp->attributes,
+                               &sp->resource, &sp->scope, &sp->events, &sp->links};
+    for (size_t i = 0; i < sizeof optional / sizeof *optional; i++)
+        if (*optional[i] && !**optional[i]) *optional[i] = NULL;
 }

@@ -13,7 +13,12 @@
 /* NULL if sp can be stored, else a short reason ("missing span_id"). */
 const char *sl_span_check(const sl_span *sp);
 
-/* 64-bit hash of every field of sp (after id normalisation by the caller). */
+/* The canonical form, in place (the strings must be writable): hex ids
+ * lower-case, an empty parent or optional field absent.  Spans that differ
+ * only in these are the same span. */
+void sl_span_normalize(sl_span *sp);
+
+/* 64-bit hash of every field of a normalised sp. */
 uint64_t sl_span_hash(const sl_span *sp);
 
 /* 64-bit hash of n bytes, continued from h (start with SL_HASH_INIT). */

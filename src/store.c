@@ -401,21 +401,26 @@ static const char *norm_id(const char *id, char *buf, size_t len)
     return buf;
 }
 
-static int store_one(sl_store *s, const sl_span *in, sl_import_stats *st)
+/* The canonical form of *in, in *sp: lower-case hex ids (copied into the
+ * caller's buffers) and empty optional fields absent, as sl_span_normalize()
+ * does in place for batches. */
+static void normalize_copy(const sl_span *in, sl_span *sp, char bufs[3][128])
 {
-    char tbuf[128], sbuf[128], pbuf[128];
-    sl_span sp = *in;
-    sp.trace_id = norm_id(in->trace_id, tbuf, sizeof tbuf);
-    sp.span_id = norm_id(in->span_id, sbuf, sizeof sbuf);
-    sp.parent_span_id = in->parent_span_id && *in->parent_span_id
-                            ? norm_id(in->parent_span_id, pbuf, sizeof pbuf) : NULL;
-    /* An empty optional field is an absent one, before it is hashed, so
-     * that a round trip through NULL is still a duplicate. */
-    const char **optional[] = {&sp.remote_service, &sp.status_message, &sp.attributes,
-                               &sp.resource, &sp.scope, &sp.events, &sp.links};
+    *sp = *in;
+    sp->trace_id = norm_id(in->trace_id, bufs[0], sizeof bufs[0]);
+    sp->span_id = norm_id(in->span_id, bufs[1], sizeof bufs[1]);
+    sp->parent_span_id = in->parent_span_id && *in->parent_span_id
+                             ? norm_id(in->parent_span_id, bufs[2], sizeof bufs[2]) : NULL;
+    const char **optional[] = {&sp->remote_service, &sp->status_message, &sp->attributes,
+                               &sp->resource, &sp->scope, &sp->events, &sp->links};
     for (size_t i = 0; i < sizeof optional / sizeof *optional; i++)
         if (*optional[i] && !**optional[i]) *optional[i] = NULL;
+}
 
+/* Store one normalised span whose content hash is hash. */
+static int store_one(sl_store *s, const sl_span *in, uint64_t hash, sl_import_stats *st)
+{
+    const sl_span sp = *in;
     int64_t ref, service_id, op_id, remote_id = 0, res_id = 0;
     int rc;
     if ((rc = trace_ref(s, sp.trace_id, &ref))) return rc;
@@ -448,7 +453,7 @@ static int store_one(sl_store *s, const sl_span *in, sl_import_stats *st)
     bind_text_or_null(ins, 15, sp.scope);
     bind_text_or_null(ins, 16, sp.events);
     bind_text_or_null(ins, 17, sp.links);
-    sqlite3_bind_int64(ins, 18, (int64_t)sl_span_hash(&sp));
+    sqlite3_bind_int64(ins, 18, (int64_t)hash);
     rc = sqlite3_step(ins);
     sqlite3_reset(ins);
     if (rc != SQLITE_DONE) return fail(s, rc, "span insert");
@@ -460,10 +465,19 @@ static int store_one(sl_store *s, const sl_span *in, sl_import_stats *st)
     return note_span(s, ref, service_id, &sp, sqlite3_last_insert_rowid(s->db));
 }
 
-int sl_store_spans(sl_store *s, const sl_span *spans, size_t n, sl_import_stats *st)
+int sl_store_spans(sl_store *s, const sl_span *spans, const uint64_t *hashes, size_t n,
+                   sl_import_stats *st)
 {
     for (size_t i = 0; i < n; i++) {
-        int rc = store_one(s, &spans[i], st);
+        int rc;
+        if (hashes) {
+            rc = store_one(s, &spans[i], hashes[i], st);
+        } else {
+            char bufs[3][128];
+            sl_span sp;
+            normalize_copy(&spans[i], &sp, bufs);
+            rc = store_one(s, &sp, sl_span_hash(&sp), st);
+        }
         if (rc) return rc;
     }
     return SQLITE_OK;

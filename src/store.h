@@ -13,6 +13,7 @@
 #define SL_STORE_H
 
 #include <sqlite3.h>
+#include <stdint.h>
 #include "spanlite.h"
 
 typedef struct sl_store sl_store;
@@ -25,8 +26,12 @@ int sl_store_commit(sl_store *s);   /* flushes trace aggregates, COMMIT */
 void sl_store_rollback(sl_store *s);
 
 /* Write n valid spans (see sl_span_check) inside the open transaction,
- * counting st->imported and st->duplicates.  SQLite result code. */
-int sl_store_spans(sl_store *s, const sl_span *spans, size_t n, sl_import_stats *st);
+ * counting st->imported and st->duplicates.  hashes, when not NULL, holds
+ * sl_span_hash() of each span already normalised by sl_span_normalize()
+ * (the import pipeline does both on its parser thread); with NULL the
+ * store does it.  SQLite result code. */
+int sl_store_spans(sl_store *s, const sl_span *spans, const uint64_t *hashes, size_t n,
+                   sl_import_stats *st);
 
 /* Message of the last failure. */
 const char *sl_store_error(const sl_store *s);

@@ -191,7 +191,7 @@ int sl_ingest_spans(sl_db *db, const sl_span *spans, size_t n, sl_import_stats *
     sl_store *s = sl_db_store(db);
     if (!s) {
         rc = SL_ERROR;
-    } else if (sl_store_begin(s) || sl_store_spans(s, spans, n, st) || sl_store_commit(s)) {
+    } else if (sl_store_begin(s) || sl_store_spans(s, spans, NULL, n, st) || sl_store_commit(s)) {
         sl_store_rollback(s);
         rc = sl_db_fail(db, SL_ERROR, "%s", sl_store_error(s));
     } else {

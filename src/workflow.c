@@ -154,10 +154,10 @@ static const struct {
     Q(q_tpl_add, "INSERT INTO wf_template(shape) VALUES (?)"),
     Q(q_txn_get, "SELECT ref, coalesce(txn_id, key), workflow_id, opens, closes, open_ms, "
                  "close_ms, step_opens, step_dones, error, events, first_seq, last_seq "
-                 "FROM wf_txn WHERE key = ?"),
+                 "FROM wf_txn WHERE key_hash = ?2 AND key = ?1"),
     Q(q_txn_put, "INSERT INTO wf_txn(ref, key, txn_id, workflow_id, opens, closes, open_ms, "
-                 "close_ms, step_opens, step_dones, error, events, first_seq, last_seq) "
-                 "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(ref) DO UPDATE SET "
+                 "close_ms, step_opens, step_dones, error, events, first_seq, last_seq, key_hash) "
+                 "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(ref) DO UPDATE SET "
                  "workflow_id=excluded.workflow_id, opens=excluded.opens, "
                  "closes=excluded.closes, open_ms=excluded.open_ms, close_ms=excluded.close_ms, "
                  "step_opens=excluded.step_opens, step_dones=excluded.step_dones, "
@@ -438,6 +438,12 @@ static int cache_txn(sl_workflow_writer *w, wf_txn *t)
     return 0;
 }
 
+/* wf_txn.key_hash: 32 bits keep the index entries small. */
+static int64_t key_hash(const char *key, size_t n)
+{
+    return (int64_t)(sl_wf_hash_bytes(key, n) >> 32);
+}
+
 static int64_t col_int(sqlite3_stmt *q, int i, uint8_t *has)
 {
     int null = sqlite3_column_type(q, i) == SQLITE_NULL;
@@ -461,6 +467,7 @@ static wf_txn *txn_get(sl_workflow_writer *w, const char *key, size_t key_len, c
     t->key_len = key_len;
     sqlite3_stmt *q = w->q_txn_get;
     sqlite3_bind_text(q, 1, key, (int)key_len, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 2, key_hash(key, key_len));
     int rc = sqlite3_step(q);
     if (rc == SQLITE_ROW) {
         t->ref = sqlite3_column_int64(q, 0);
@@ -588,6 +595,7 @@ static int txn_write(sl_workflow_writer *w, wf_txn *t)
     sqlite3_bind_int64(q, 12, t->events);
     bind_opt(q, 13, t->first_seq, t->first_seq != 0);
     bind_opt(q, 14, t->last_seq, t->last_seq != 0);
+    sqlite3_bind_int64(q, 15, key_hash(t->key, t->key_len));
     int rc = exec_done(q);
     sqlite3_clear_bindings(q);
     if (rc) return sql_fail(w, "writing a transaction");
