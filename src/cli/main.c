@@ -15,10 +15,9 @@ int cmd_sql(cli_ctx *ctx, int argc, char **argv);
 int cmd_export(cli_ctx *ctx, int argc, char **argv);
 int cmd_report(cli_ctx *ctx, int argc, char **argv);
 int cmd_query(cli_ctx *ctx, int argc, char **argv);
-/* Commands still landing; weak until present. */
-int cmd_trace(cli_ctx *ctx, int argc, char **argv) __attribute__((weak));
-int cmd_search(cli_ctx *ctx, int argc, char **argv) __attribute__((weak));
-int cmd_deps(cli_ctx *ctx, int argc, char **argv) __attribute__((weak));
+int cmd_trace(cli_ctx *ctx, int argc, char **argv);
+int cmd_search(cli_ctx *ctx, int argc, char **argv);
+int cmd_deps(cli_ctx *ctx, int argc, char **argv);
 
 static const cli_command commands[] = {
     {"init", cmd_init, "create a warehouse, or migrate it to this version's schema"},
@@ -47,7 +46,7 @@ static void usage(FILE *out)
             "\n"
             "Commands:\n");
     for (size_t i = 0; i < NCOMMANDS; i++)
-        if (commands[i].run) fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
     fprintf(out, "\nExit status: 0 success, 1 failure or rejected records, 2 usage or fatal error.\n");
 }
 
@@ -83,7 +82,7 @@ int main(int argc, char **argv)
         return EXIT_USAGE;
     }
     for (size_t c = 0; c < NCOMMANDS; c++)
-        if (commands[c].run && strcmp(argv[i], commands[c].name) == 0) {
+        if (strcmp(argv[i], commands[c].name) == 0) {
             optind = 1; /* each command parses its own argv from the start */
             return commands[c].run(&ctx, argc - i, argv + i);
         }
