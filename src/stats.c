@@ -986,3 +986,45 @@ int sl_stats_register(sqlite3 *db)
         rc = statsCreate(db, &statsEntries[i]);
     return rc;
 }
+
+/* ------------------------------------------------------------------------
+ * C interface to the sketch, for rollups maintained at ingest (store.c)
+ * ------------------------------------------------------------------------ */
+
+struct sl_sketch {
+    Sketch sk;
+};
+
+sl_sketch *sl_sketch_new(void)
+{
+    sl_sketch *s = sqlite3_malloc64(sizeof *s);
+    if (s) skInit(&s->sk, SK_DEFAULT_ALPHA);
+    return s;
+}
+
+void sl_sketch_free(sl_sketch *s)
+{
+    if (!s) return;
+    skFree(&s->sk);
+    sqlite3_free(s);
+}
+
+int sl_sketch_add(sl_sketch *s, double v)
+{
+    return isfinite(v) ? skAdd(&s->sk, v, 1) : SQLITE_MISMATCH;
+}
+
+int sl_sketch_merge_blob(sl_sketch *s, const void *blob, size_t n)
+{
+    Sketch other;
+    int rc = skDecode(blob, n, &other);
+    if (rc == SQLITE_OK && other.alpha != s->sk.alpha) rc = SQLITE_MISMATCH;
+    if (rc == SQLITE_OK) rc = skMerge(&s->sk, &other);
+    skFree(&other);
+    return rc;
+}
+
+void *sl_sketch_encode(const sl_sketch *s, size_t *n)
+{
+    return s->sk.nCount ? skEncode(&s->sk, n) : NULL;
+}

@@ -20,11 +20,27 @@
 #ifndef SL_STATS_H
 #define SL_STATS_H
 
+#include <stddef.h>
+
 typedef struct sqlite3 sqlite3;
 
 /* Register every function of stats.c on db.  Returns an SQLite result code
  * (SQLITE_OK on success; on failure the error is in sqlite3_errmsg(db)
  * and functions registered before the failure stay registered). */
 int sl_stats_register(sqlite3 *db);
+
+
+/*
+ * The sketch from C, for rollups kept at ingest: build one from values,
+ * merge stored BLOBs into it, and encode it in the format sketch() writes.
+ * Default alpha (0.01).  sl_sketch_encode() returns memory to release with
+ * sqlite3_free(), or NULL for an empty sketch or on OOM.
+ */
+typedef struct sl_sketch sl_sketch;
+sl_sketch *sl_sketch_new(void);
+void sl_sketch_free(sl_sketch *s);
+int sl_sketch_add(sl_sketch *s, double v);                            /* SQLite code */
+int sl_sketch_merge_blob(sl_sketch *s, const void *blob, size_t n);  /* SQLite code */
+void *sl_sketch_encode(const sl_sketch *s, size_t *n);
 
 #endif

@@ -10,6 +10,7 @@
  */
 #include "store.h"
 #include "span.h"
+#include "stats.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +43,16 @@ typedef struct trace_agg {
     int64_t svc[8];
 } trace_agg;
 
+/* What this transaction added to one operation's hour (rollup_hour). */
+typedef struct rollup_agg {
+    int64_t bucket_ns, operation_id, service_id;
+    int64_t calls, errors, sum_ns, min_ns, max_ns;
+    sl_sketch *sketch; /* durations */
+} rollup_agg;
+
+#define HOUR_NS 3600000000000LL
+#define ROLLUP_MAX_BUCKET ((1LL << 23) - 1) /* hours after 1970: until year 2926 */
+
 /* Open-addressing map ref -> index in aggs[]. */
 typedef struct agg_table {
     trace_agg *aggs;
@@ -54,6 +65,7 @@ typedef struct agg_table {
 enum {
     ST_TRACE_GET, ST_TRACE_ADD, ST_SERVICE_GET, ST_SERVICE_ADD, ST_OP_GET, ST_OP_ADD,
     ST_RES_GET, ST_RES_ADD, ST_SPAN_ADD, ST_TRACE_SERVICE_ADD, ST_TRACE_UPDATE,
+    ST_ROLLUP_GET, ST_ROLLUP_PUT,
     ST_BEGIN, ST_COMMIT, ST_ROLLBACK, ST_DATA_VERSION, ST_COUNT
 };
 
@@ -86,6 +98,12 @@ static const char *const stmt_sql[ST_COUNT] = {
         "   THEN ?7 ELSE root_span_rowid END,"
         " root_is_parentless = max(root_is_parentless, ?8) "
         "WHERE ref = ?1",
+    [ST_ROLLUP_GET] =
+        "SELECT calls, errors, sum_ns, min_ns, max_ns, sketch FROM rollup_hour"
+        " WHERE bucket_ns = ?1 AND operation_id = ?2",
+    [ST_ROLLUP_PUT] =
+        "INSERT OR REPLACE INTO rollup_hour(bucket_ns, operation_id, service_id, calls, errors,"
+        " sum_ns, min_ns, max_ns, sketch) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)",
     [ST_BEGIN] = "BEGIN IMMEDIATE",
     [ST_COMMIT] = "COMMIT",
     [ST_ROLLBACK] = "ROLLBACK",
@@ -97,9 +115,14 @@ struct sl_store {
     sqlite3_stmt *st[ST_COUNT];
     id_cache traces, services, operations, resources;
     agg_table aggs;
+    agg_table rollup_keys;  /* (hour, operation) -> index in rollups[] */
+    rollup_agg *rollups;
+    size_t nrollups, rollup_cap;
     int64_t data_version; /* as of our last commit: others' commits change it */
     char err[512];
 };
+
+static void rollups_clear(sl_store *s);
 
 /* ---- caches ---- */
 
@@ -280,7 +303,10 @@ void sl_store_free(sl_store *s)
     cache_free(&s->services);
     cache_free(&s->operations);
     cache_free(&s->resources);
+    rollups_clear(s);
+    free(s->rollups);
     aggs_free(&s->aggs);
+    aggs_free(&s->rollup_keys);
     free(s);
 }
 
@@ -385,6 +411,93 @@ static int note_span(sl_store *s, int64_t ref, int64_t service_id, const sl_span
     return SQLITE_OK;
 }
 
+/* ---- hourly rollups ---- */
+
+static void rollups_clear(sl_store *s)
+{
+    for (size_t i = 0; i < s->nrollups; i++) sl_sketch_free(s->rollups[i].sketch);
+    s->nrollups = 0;
+    s->rollup_keys.naggs = 0;
+    aggs_clear(&s->rollup_keys);
+}
+
+static rollup_agg *rollup_for(sl_store *s, int64_t bucket, int64_t op_id)
+{
+    /* bucket < 2^23 and op_id < 2^39 make the key exact. */
+    int found;
+    long j = aggs_slot(&s->rollup_keys, ((bucket + 1) << 39) | op_id, &found);
+    if (j < 0) return NULL;
+    if (found) return &s->rollups[s->rollup_keys.vals[j]];
+    if (s->nrollups == s->rollup_cap) {
+        size_t cap = s->rollup_cap ? s->rollup_cap * 2 : 64;
+        rollup_agg *r = realloc(s->rollups, cap * sizeof *r);
+        if (!r) return NULL;
+        s->rollups = r;
+        s->rollup_cap = cap;
+    }
+    rollup_agg *r = &s->rollups[s->nrollups];
+    memset(r, 0, sizeof *r);
+    r->bucket_ns = bucket * HOUR_NS;
+    r->operation_id = op_id;
+    if (!(r->sketch = sl_sketch_new())) return NULL;
+    s->rollup_keys.vals[j] = s->nrollups++;
+    return r;
+}
+
+static int note_rollup(sl_store *s, int64_t service_id, int64_t op_id, const sl_span *sp)
+{
+    int64_t bucket = sp->start_ns < 0 ? 0 : sp->start_ns / HOUR_NS;
+    if (bucket > ROLLUP_MAX_BUCKET) bucket = ROLLUP_MAX_BUCKET;
+    if (op_id >= (1LL << 39)) return SQLITE_OK; /* cannot happen before 2^39 operations */
+    rollup_agg *r = rollup_for(s, bucket, op_id);
+    if (!r) return SQLITE_NOMEM;
+    r->service_id = service_id;
+    if (r->calls == 0 || sp->duration_ns < r->min_ns) r->min_ns = sp->duration_ns;
+    if (r->calls == 0 || sp->duration_ns > r->max_ns) r->max_ns = sp->duration_ns;
+    r->calls++;
+    r->errors += sp->status == SL_STATUS_ERROR;
+    r->sum_ns += sp->duration_ns;
+    return sl_sketch_add(r->sketch, (double)sp->duration_ns);
+}
+
+/* Merge one hour's additions into its stored row. */
+static int flush_rollup(sl_store *s, rollup_agg *r)
+{
+    sqlite3_stmt *g = s->st[ST_ROLLUP_GET], *p = s->st[ST_ROLLUP_PUT];
+    sqlite3_bind_int64(g, 1, r->bucket_ns);
+    sqlite3_bind_int64(g, 2, r->operation_id);
+    int rc = sqlite3_step(g);
+    if (rc == SQLITE_ROW) {
+        int64_t min = sqlite3_column_int64(g, 3), max = sqlite3_column_int64(g, 4);
+        r->calls += sqlite3_column_int64(g, 0);
+        r->errors += sqlite3_column_int64(g, 1);
+        r->sum_ns += sqlite3_column_int64(g, 2);
+        if (min < r->min_ns) r->min_ns = min;
+        if (max > r->max_ns) r->max_ns = max;
+        rc = sl_sketch_merge_blob(r->sketch, sqlite3_column_blob(g, 5), (size_t)sqlite3_column_bytes(g, 5));
+        if (rc) {
+            sqlite3_reset(g);
+            snprintf(s->err, sizeof s->err, "rollup_hour: stored sketch is unreadable (%s)",
+                     sqlite3_errstr(rc));
+            return rc;
+        }
+    } else if (rc != SQLITE_DONE) {
+        sqlite3_reset(g);
+        return fail(s, rc, "rollup lookup");
+    }
+    sqlite3_reset(g);
+    size_t n;
+    void *blob = sl_sketch_encode(r->sketch, &n);
+    if (!blob) return SQLITE_NOMEM;
+    int64_t vals[] = {r->bucket_ns, r->operation_id, r->service_id, r->calls, r->errors,
+                      r->sum_ns, r->min_ns, r->max_ns};
+    for (int i = 0; i < 8; i++) sqlite3_bind_int64(p, i + 1, vals[i]);
+    sqlite3_bind_blob(p, 9, blob, (int)n, sqlite3_free);
+    rc = sqlite3_step(p);
+    sqlite3_reset(p);
+    return rc == SQLITE_DONE ? SQLITE_OK : fail(s, rc, "rollup update");
+}
+
 /* Copy id into buf lower-cased if it is hex with upper-case digits. */
 static const char *norm_id(const char *id, char *buf, size_t len)
 {
@@ -462,7 +575,8 @@ static int store_one(sl_store *s, const sl_span *in, uint64_t hash, sl_import_st
         return SQLITE_OK;
     }
     st->imported++;
-    return note_span(s, ref, service_id, &sp, sqlite3_last_insert_rowid(s->db));
+    rc = note_span(s, ref, service_id, &sp, sqlite3_last_insert_rowid(s->db));
+    return rc ? rc : note_rollup(s, service_id, op_id, &sp);
 }
 
 int sl_store_spans(sl_store *s, const sl_span *spans, const uint64_t *hashes, size_t n,
@@ -510,6 +624,7 @@ static int64_t data_version(sl_store *s)
 int sl_store_begin(sl_store *s)
 {
     aggs_clear(&s->aggs);
+    rollups_clear(s);
     int rc = run(s, ST_BEGIN, "begin");
     /* Ids cached from before another connection's commit may be stale (it
      * may have cleared the warehouse); inside the write lock we know. */
@@ -536,6 +651,11 @@ static int flush_aggs(sl_store *s)
         if (rc != SQLITE_DONE) return fail(s, rc, "trace update");
     }
     aggs_clear(&s->aggs);
+    for (size_t i = 0; i < s->nrollups; i++) {
+        int rc = flush_rollup(s, &s->rollups[i]);
+        if (rc) return rc;
+    }
+    rollups_clear(s);
     return SQLITE_OK;
 }
 
@@ -556,4 +676,5 @@ void sl_store_rollback(sl_store *s)
     }
     caches_clear(s);
     aggs_clear(&s->aggs);
+    rollups_clear(s);
 }

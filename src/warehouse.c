@@ -133,6 +133,9 @@ int sl_open(const char *path, int flags, sl_db **out)
         return sl_db_fail(db, SL_IO, "cannot open %s: %s", path,
                           db->db ? sqlite3_errmsg(db->db) : "out of memory");
     if (sl_configure(db->db, db->readonly, db->err, sizeof db->err)) return SL_ERROR;
+    /* Functions first: migrations may use them (003 backfills sketches). */
+    if (sl_analysis_register(db->db) != SQLITE_OK)
+        return sl_db_fail(db, SL_ERROR, "registering SQL functions: %s", sqlite3_errmsg(db->db));
     int rc;
     if (db->readonly) {
         int have;
@@ -146,8 +149,6 @@ int sl_open(const char *path, int flags, sl_db **out)
     } else if ((rc = sl_migrate(db))) {
         return rc;
     }
-    if (sl_analysis_register(db->db) != SQLITE_OK)
-        return sl_db_fail(db, SL_ERROR, "registering SQL functions: %s", sqlite3_errmsg(db->db));
     return SL_OK;
 }
 
@@ -305,6 +306,7 @@ int sl_clear(sl_db *db)
         rc = sl_db_fail(db, SL_ERROR, "the warehouse is open read-only");
     } else if (sqlite3_exec(db->db,
                      "BEGIN IMMEDIATE; DELETE FROM span; DELETE FROM trace_service; DELETE FROM trace;"
+                     " DELETE FROM rollup_hour;"
                      " DELETE FROM resource; DELETE FROM operation; DELETE FROM service; COMMIT;",
                      NULL, NULL, &msg) != SQLITE_OK) {
         sqlite3_exec(db->db, "ROLLBACK", NULL, NULL, NULL);

@@ -16,6 +16,7 @@ static int span_report(cli_ctx *ctx, int argc, char **argv);
 static const cli_report reports[] = {
     {"services", span_report, "requests, errors, error rate, latency percentiles per service"},
     {"operations", span_report, "the same per operation"},
+    {"trend", span_report, "per service per hour: requests, errors, p50, p99 (rollups)"},
     {"slowest", span_report, "slowest operations by average duration"},
     {"errors", span_report, "error-prone operations by error rate"},
     {"summary", span_report, "traces, spans, services, trace duration percentiles"},
@@ -42,8 +43,12 @@ static void span_report_usage(FILE *out, const char *name)
         "  --until T       only spans starting before T\n"
         "  --limit N       at most N rows\n"
         "  --format F      table (default on a terminal), csv, json, jsonl\n"
+        "  --exact         services, operations: exact percentiles from every span\n"
+        "                  (the default reads the hourly rollups: counts, errors and\n"
+        "                  averages exact, percentiles within 1%%; it is used when no\n"
+        "                  window is given, as a window is rounded out to whole hours)\n"
         "  --help          this help\n"
-        "\nThe SQL: spanlite query --show %s\n", name, name);
+        "\nThe SQL: spanlite query --show %s  (or %s_rollup)\n", name, name, name);
 }
 
 static int span_report(cli_ctx *ctx, int argc, char **argv)
@@ -51,12 +56,12 @@ static int span_report(cli_ctx *ctx, int argc, char **argv)
     static const struct option opts[] = {
         {"service", required_argument, NULL, 's'}, {"since", required_argument, NULL, 'S'},
         {"until", required_argument, NULL, 'U'},   {"limit", required_argument, NULL, 'n'},
-        {"format", required_argument, NULL, 'f'},  {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
+        {"format", required_argument, NULL, 'f'},  {"exact", no_argument, NULL, 'x'},
+        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
     const char *name = argv[0];
     char pbuf[4][96];
     char *params[4];
-    int nparams = 0, c, fmt = cli_isatty(1) ? OUT_TABLE : OUT_CSV;
+    int nparams = 0, c, fmt = cli_isatty(1) ? OUT_TABLE : OUT_CSV, exact = 0, window = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, "s:n:f:h", opts, NULL)) != -1) {
         int64_t t;
@@ -71,6 +76,7 @@ static int span_report(cli_ctx *ctx, int argc, char **argv)
                 return EXIT_USAGE;
             }
             snprintf(pbuf[nparams], sizeof pbuf[0], "%s=%lld", c == 'S' ? "since" : "until", (long long)t);
+            window = 1;
             break;
         case 'n': {
             int64_t n;
@@ -89,6 +95,7 @@ static int span_report(cli_ctx *ctx, int argc, char **argv)
                 return EXIT_USAGE;
             }
             continue;
+        case 'x': exact = 1; continue;
         case 'h': span_report_usage(stdout, name); return EXIT_OK;
         default: span_report_usage(stderr, name); return EXIT_USAGE;
         }
@@ -108,7 +115,11 @@ static int span_report(cli_ctx *ctx, int argc, char **argv)
         cli_error("report", "unexpected argument '%s'", argv[optind]);
         return EXIT_USAGE;
     }
-    const char *sql = cli_query_sql(name);
+    /* services and operations have a rollup twin: exact figures need every
+     * span, the rollups answer in milliseconds over years. */
+    char twin[64];
+    snprintf(twin, sizeof twin, "%s_rollup", name);
+    const char *sql = !exact && !window && cli_query_sql(twin) ? cli_query_sql(twin) : cli_query_sql(name);
     sl_db *db = sql ? cli_open(ctx, 1) : NULL;
     if (!db) return EXIT_USAGE;
     int status = cli_run_sql(sl_sqlite(db), sql, params, nparams, (cli_outfmt)fmt, "report");
