@@ -71,9 +71,10 @@ CREATE TABLE span (
 -- Identity, as Jaeger's Cassandra schema has it: an exact re-delivery
 -- collides here and is skipped; two different spans sharing an id do not.
 CREATE UNIQUE INDEX span_identity ON span (trace_ref, span_id, content_hash);
--- Per-service time windows; covering for latency and error figures.
-CREATE INDEX span_service_time ON span (service_id, start_ns, duration_ns, status);
-CREATE INDEX span_operation_time ON span (operation_id, start_ns);
+-- Per-service time windows (an operation's spans are found within its
+-- service's).  Every index here costs ingest speed; per-operation figures
+-- over time come from the rollups (003_rollup.sql) instead of an index.
+CREATE INDEX span_service_time ON span (service_id, start_ns);
 CREATE INDEX span_time ON span (start_ns);
 
 CREATE VIEW spans AS

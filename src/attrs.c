@@ -4,7 +4,6 @@
  */
 #include "attrs.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -168,11 +167,7 @@ int sl_attr_from_keyvalues(sl_buf *b, const cJSON *kvs, char *err, size_t errlen
 
 /* ---- Stored -> wire ---- */
 
-/* json.c marks a string it made of an integer literal too long for a double
- * with this bit (its SL_JSON_BIGINT_FLAG); json.h has no test for it yet. */
-#define ATTR_BIGINT_FLAG (1 << 13)
-
-static int is_bigint(const cJSON *v) { return cJSON_IsString(v) && (v->type & ATTR_BIGINT_FLAG); }
+static int is_bigint(const cJSON *v) { return sl_json_is_bigint(v); }
 
 sl_attr_type sl_attr_type_of(const cJSON *v)
 {

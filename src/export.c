@@ -209,7 +209,8 @@ int sl_export(sl_db *db, FILE *out, const sl_export_opts *opts, uint64_t *count)
     /* One read transaction: a consistent snapshot even while others import. */
     sqlite3_exec(db->db, "BEGIN", NULL, NULL, NULL);
     int rc = prepare_export(db, opts, &st);
-    if (rc == SL_OK && ex->begin && ex->begin(&o)) rc = sl_db_fail(db, SL_IO, "export: write failed");
+    int begun = rc == SL_OK;
+    if (begun && ex->begin && ex->begin(&o)) rc = sl_db_fail(db, SL_IO, "export: write failed");
     int64_t cur = -1;
     int step = SQLITE_DONE;
     while (rc == SL_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
@@ -223,7 +224,8 @@ int sl_export(sl_db *db, FILE *out, const sl_export_opts *opts, uint64_t *count)
     if (rc == SL_OK && step != SQLITE_DONE)
         rc = sl_db_fail(db, SL_ERROR, "export: %s", sqlite3_errmsg(db->db));
     if (rc == SL_OK) rc = emit(db, ex, &o, &t, count);
-    if (rc == SL_OK && ex->end && ex->end(&o)) rc = sl_db_fail(db, SL_IO, "export: write failed");
+    /* end() runs even after a later failure, so a format can release its state. */
+    if (begun && ex->end && ex->end(&o) && rc == SL_OK) rc = sl_db_fail(db, SL_IO, "export: write failed");
     if (rc == SL_OK && (sl_export_flush(&o) || fflush(out)))
         rc = sl_db_fail(db, SL_IO, "export: write failed");
     sqlite3_finalize(st);

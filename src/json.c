@@ -175,6 +175,11 @@ int sl_json_is_real(const cJSON *item)
     return item && cJSON_IsNumber(item) && (item->type & SL_JSON_REAL_FLAG);
 }
 
+int sl_json_is_bigint(const cJSON *item)
+{
+    return item && cJSON_IsString(item) && (item->type & SL_JSON_BIGINT_FLAG);
+}
+
 const char *sl_json_number_text(const cJSON *item)
 {
     return sl_json_is_real(item) ? item->valuestring : NULL;

@@ -24,6 +24,9 @@ cJSON *sl_json_parse(const char *text, size_t len, char *err, size_t errlen);
 /* True for a number written with a fraction or exponent ("1.0", "1e3"),
  * which sl_jw_cjson() writes back as a real; integers stay integers. */
 int sl_json_is_real(const cJSON *item);
+/* True for an integer literal too long for a double, which cJSON holds as
+ * a string (its text is valuestring); sl_jw_cjson() writes it back bare. */
+int sl_json_is_bigint(const cJSON *item);
 /* The text of a real number as written ("1000.125"), for exact decimal
  * reading; NULL for anything else. */
 const char *sl_json_number_text(const cJSON *item);

@@ -1,0 +1,183 @@
+/*
+ * test_fmt_jaeger.c -- the Jaeger JSON format and exporter through the public
+ * API: sl_open(":memory:"), sl_import_file(), sl_export().
+ *
+ * Golden values are worked by hand from the input documents below and the
+ * mapping in fmt_jaeger.c's header (microseconds * 1000 = nanoseconds).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "export.h"
+#include "format.h"
+#include "spanlite.h"
+
+/* Named so that the linker takes the format files out of the static library. */
+extern const sl_format sl_format_jaeger;
+extern const sl_exporter sl_exporter_jaeger;
+extern const sl_exporter sl_exporter_otlp;
+
+static const char *trace_doc =
+    "{\"traceID\":\"T1\",\"spans\":["
+    /* a child listed before its parent; its first reference points outside the
+     * trace.  All-hex ids ("C", "E") are lower-cased; "P" is not hex. */
+    "{\"spanID\":\"C\",\"operationName\":\"child\",\"references\":["
+    "{\"refType\":\"CHILD_OF\",\"traceID\":\"other\",\"spanID\":\"X\"},"
+    "{\"refType\":\"FOLLOWS_FROM\",\"traceID\":\"T1\",\"spanID\":\"P\"}],"
+    "\"startTime\":1000000000000002,\"duration\":3,"
+    "\"tags\":[{\"key\":\"span.kind\",\"type\":\"string\",\"value\":\"PRODUCER\"},"
+    "{\"key\":\"f\",\"type\":\"float64\",\"value\":2},{\"key\":\"i\",\"type\":\"int64\",\"value\":\"-12\"},"
+    "{\"key\":\"untyped\",\"value\":1.5}],"
+    "\"logs\":[{\"timestamp\":1000000000000003,\"fields\":[{\"key\":\"k\",\"type\":\"bool\",\"value\":\"true\"},"
+    "{\"key\":\"event\",\"type\":\"string\",\"value\":\"sent\"}]}],\"processID\":\"p2\"},"
+    "{\"spanID\":\"P\",\"operationName\":\"parent\",\"references\":[],\"startTime\":1000000000000001,"
+    "\"duration\":10,\"tags\":[{\"key\":\"error\",\"type\":\"bool\",\"value\":true},"
+    "{\"key\":\"otel.status_description\",\"type\":\"string\",\"value\":\"why\"}],\"processID\":\"p1\"},"
+    /* no processID known: its own process object */
+    "{\"spanID\":\"E\",\"operationName\":\"embedded\",\"startTime\":1000000000000001,\"duration\":0,"
+    "\"process\":{\"serviceName\":\"own\",\"tags\":[{\"key\":\"service.name\",\"type\":\"string\",\"value\":\"ignored\"}]}}"
+    "],\"processes\":{\"p1\":{\"serviceName\":\"front\",\"tags\":[{\"key\":\"host\",\"type\":\"string\",\"value\":\"h\"}]},"
+    "\"p2\":{\"serviceName\":\"\",\"tags\":[]}}}";
+
+static sl_db *import_text(const char *text, const char *format, sl_import_stats *st)
+{
+    char path[] = "/tmp/test_fmt_jaeger.XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+    sl_db *db = NULL;
+    assert_int_equal(sl_open(":memory:", 0, &db), SL_OK);
+    sl_import_opts o = {format, NULL, NULL, NULL, NULL};
+    memset(st, 0, sizeof *st);
+    int rc = sl_import_file(db, path, &o, st);
+    unlink(path);
+    if (rc != SL_OK && rc != SL_INVALID) fail_msg("sl_import_file: %d %s", rc, sl_errmsg(db));
+    return db;
+}
+
+static void query_text(sl_db *db, const char *sql, char *out, size_t cap)
+{
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(sl_sqlite(db), sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    const unsigned char *t = sqlite3_column_text(st, 0);
+    snprintf(out, cap, "%s", t ? (const char *)t : "(null)");
+    sqlite3_finalize(st);
+}
+
+static void test_import_mapping(void **state)
+{
+    (void)state;
+    sl_import_stats st;
+    sl_db *db = import_text(trace_doc, NULL, &st); /* auto-detected */
+    assert_int_equal(st.imported, 3);
+    assert_int_equal(st.rejected, 0);
+    char got[512];
+    query_text(db,
+               "SELECT trace_id||'|'||parent_span_id||'|'||service||'|'||kind||'|'||start_ns||'|'||"
+               "duration_ns||'|'||attributes||'|'||events||'|'||links||'|'||resource FROM spans WHERE span_id='c'",
+               got, sizeof got);
+    assert_string_equal(got, "T1|P|unknown_service|producer|1000000000000002000|3000|"
+                             "{\"f\":2.0,\"i\":-12,\"untyped\":1.5}|"
+                             "[{\"time_ns\":1000000000000003000,\"name\":\"sent\",\"attributes\":{\"k\":true}}]|"
+                             "[{\"trace_id\":\"other\",\"span_id\":\"X\",\"attributes\":{\"opentracing.ref_type\":\"child_of\"}}]|"
+                             "{\"service.name\":\"unknown_service\"}");
+    query_text(db,
+               "SELECT (parent_span_id IS NULL)||'|'||service||'|'||status||'|'||status_message||'|'||"
+               "(attributes IS NULL)||'|'||resource FROM spans WHERE span_id='P'",
+               got, sizeof got);
+    assert_string_equal(got, "1|front|error|why|1|{\"service.name\":\"front\",\"host\":\"h\"}");
+    query_text(db, "SELECT service||'|'||resource FROM spans WHERE span_id='e'", got, sizeof got);
+    assert_string_equal(got, "own|{\"service.name\":\"own\"}");
+    sl_close(db);
+}
+
+/* Export db in format to a file, import that into a fresh warehouse, and
+ * compare every column of spans. */
+static void check_round_trip(sl_db *db, const char *format)
+{
+    char path[] = "/tmp/test_fmt_jaeger_out.XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    sl_export_opts eo = {0};
+    eo.format = format;
+    uint64_t n = 0;
+    assert_int_equal(sl_export(db, f, &eo, &n), SL_OK);
+    fclose(f);
+    sl_db *back = NULL;
+    assert_int_equal(sl_open(":memory:", 0, &back), SL_OK);
+    sl_import_opts io = {format, NULL, NULL, NULL, NULL};
+    sl_import_stats st = {0};
+    assert_int_equal(sl_import_file(back, path, &io, &st), SL_OK);
+    unlink(path);
+    assert_int_equal(st.imported, n);
+    const char *q = "SELECT group_concat(r, char(10)) FROM (SELECT json_array(trace_id, span_id, parent_span_id,"
+                    " service, operation, kind, status, status_message, start_ns, duration_ns, attributes,"
+                    " resource, scope, events, links, remote_service, shared) AS r FROM spans"
+                    " ORDER BY trace_id, span_id, operation)";
+    char a[8192], b[8192];
+    query_text(db, q, a, sizeof a);
+    query_text(back, q, b, sizeof b);
+    assert_string_equal(a, b);
+    sl_close(back);
+}
+
+static void test_round_trips(void **state)
+{
+    (void)state;
+    sl_import_stats st;
+    sl_db *db = import_text(trace_doc, "jaeger", &st);
+    check_round_trip(db, "jaeger");
+    sl_close(db);
+    /* All OTLP value types survive an OTLP round trip. */
+    const char *otlp =
+        "{\"resourceSpans\":[{\"resource\":{\"attributes\":[{\"key\":\"service.name\",\"value\":{\"stringValue\":\"s\"}}]},"
+        "\"scopeSpans\":[{\"scope\":{\"name\":\"lib\",\"attributes\":[{\"key\":\"a\",\"value\":{\"intValue\":\"1\"}}]},"
+        "\"spans\":[{\"traceId\":\"0102030405060708090a0b0c0d0e0f10\",\"spanId\":\"0102030405060708\","
+        "\"name\":\"n\",\"kind\":5,\"startTimeUnixNano\":\"1700000000000000001\",\"endTimeUnixNano\":\"1700000000000000002\","
+        "\"attributes\":[{\"key\":\"d\",\"value\":{\"doubleValue\":1}},{\"key\":\"b\",\"value\":{\"bytesValue\":\"AQI=\"}},"
+        "{\"key\":\"e\",\"value\":{}},{\"key\":\"arr\",\"value\":{\"arrayValue\":{\"values\":[{\"kvlistValue\":{\"values\":[]}}]}}}],"
+        "\"events\":[{\"timeUnixNano\":\"1700000000000000001\",\"name\":\"ev\",\"droppedAttributesCount\":4}],"
+        "\"links\":[{\"traceId\":\"0102030405060708090a0b0c0d0e0f10\",\"spanId\":\"ffffffffffffffff\",\"traceState\":\"x=1\"}],"
+        "\"status\":{\"message\":\"unset but said\"}}]}]}]}";
+    db = import_text(otlp, "otlp", &st);
+    assert_int_equal(st.imported, 1);
+    check_round_trip(db, "otlp");
+    sl_close(db);
+}
+
+static void test_detect(void **state)
+{
+    (void)state;
+    const char *data = "{\"data\":[{\"traceID\":\"a\",\"spans\":[{\"traceID\":\"a\",\"spanID\":\"b\"";
+    assert_true(sl_format_jaeger.detect(data, strlen(data)) > 0);
+    const char *bare = "{\n  \"_comment\": \"x\",\n  \"traceID\": \"a\",\n  \"spans\": [";
+    assert_true(sl_format_jaeger.detect(bare, strlen(bare)) > 0);
+    const char *zipkin = "[{\"traceId\":\"a\",\"id\":\"b\",\"localEndpoint\":{}}]";
+    assert_int_equal(sl_format_jaeger.detect(zipkin, strlen(zipkin)), 0);
+    const char *otlp = "{\"resourceSpans\":[]}";
+    assert_int_equal(sl_format_jaeger.detect(otlp, strlen(otlp)), 0);
+    assert_string_equal(sl_exporter_jaeger.name, "jaeger");
+    assert_string_equal(sl_exporter_otlp.name, "otlp");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_import_mapping),
+        cmocka_unit_test(test_round_trips),
+        cmocka_unit_test(test_detect),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
