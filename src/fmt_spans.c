@@ -17,11 +17,39 @@ typedef struct spans_scratch {
     char idbuf[3][32]; /* ids given as JSON numbers, as text */
 } spans_scratch;
 
-/* A string member, or an integer member as decimal text (ids are strings,
- * but a producer may well write 42). */
-static const char *id_member(const cJSON *o, const char *key, char *buf, size_t len)
+/* The members a span may have, found in one pass over the object (a
+ * lookup per member would compare every key again for each). */
+enum {
+    F_TRACE_ID, F_SPAN_ID, F_PARENT, F_SERVICE, F_SERVICE_NAME, F_OPERATION, F_OPERATION_NAME,
+    F_REMOTE, F_STATUS_MESSAGE, F_ERROR_MESSAGE, F_KIND, F_STATUS, F_SHARED, F_START_NS,
+    F_START_TIME, F_END_NS, F_DURATION_NS, F_DURATION, F_ATTRIBUTES, F_RESOURCE, F_SCOPE,
+    F_EVENTS, F_LINKS, F_COUNT
+};
+static const char *const field_names[F_COUNT] = {
+    "trace_id", "span_id", "parent_span_id", "service", "service_name", "operation",
+    "operation_name", "remote_service", "status_message", "error_message", "kind", "status",
+    "shared", "start_ns", "start_time", "end_ns", "duration_ns", "duration", "attributes",
+    "resource", "scope", "events", "links",
+};
+
+/* f[i] = the first member named field_names[i], or NULL; null values count as absent. */
+static void collect_fields(const cJSON *o, const cJSON *f[F_COUNT])
 {
-    const cJSON *it = sl_json_get(o, key);
+    memset(f, 0, F_COUNT * sizeof *f);
+    for (const cJSON *c = o->child; c; c = c->next) {
+        const char *k = c->string;
+        for (int i = 0; k && i < F_COUNT; i++) {
+            if (k[0] != field_names[i][0] || strcmp(k, field_names[i]) != 0) continue;
+            if (!f[i] && !cJSON_IsNull(c)) f[i] = c;
+            break;
+        }
+    }
+}
+
+/* A string, or an integer as decimal text (ids are strings, but a producer
+ * may well write 42). */
+static const char *id_value(const cJSON *it, char *buf, size_t len)
+{
     int64_t v;
     if (cJSON_IsString(it)) return it->valuestring;
     if (it && cJSON_IsNumber(it) && sl_json_int64(it, &v) == 0) {
@@ -31,18 +59,16 @@ static const char *id_member(const cJSON *o, const char *key, char *buf, size_t 
     return NULL;
 }
 
-static const char *str_alias(const cJSON *o, const char *a, const char *b)
+static const char *str_value(const cJSON *a, const cJSON *b)
 {
-    const char *v = sl_json_str(o, a);
-    return v ? v : sl_json_str(o, b);
+    if (cJSON_IsString(a)) return a->valuestring;
+    return cJSON_IsString(b) ? b->valuestring : NULL;
 }
 
-/* JSON text of member key if it has the wanted type, into buf; NULL if absent. */
-static const char *json_member(const cJSON *o, const char *key, int want_object, sl_buf *buf,
-                               const char **why)
+/* JSON text of it if it has the wanted type, into buf; NULL if absent. */
+static const char *json_value(const cJSON *it, int want_object, sl_buf *buf, const char **why)
 {
-    const cJSON *it = sl_json_get(o, key);
-    if (!it || cJSON_IsNull(it)) return NULL;
+    if (!it) return NULL;
     if (want_object ? !cJSON_IsObject(it) : !cJSON_IsArray(it)) {
         *why = want_object ? "member is not an object" : "member is not an array";
         return NULL;
@@ -52,35 +78,28 @@ static const char *json_member(const cJSON *o, const char *key, int want_object,
     return buf->oom ? NULL : buf->p;
 }
 
-/* Kind or status: a name (any case) or an integer. */
-static int enum_member(const cJSON *o, const char *key, int (*parse)(const char *), int *out)
+/* Kind or status: a name (any case) or an integer in 0..max. */
+static int enum_value(const cJSON *it, int (*parse)(const char *), int max, int *out)
 {
-    const cJSON *it = sl_json_get(o, key);
     int64_t v;
-    if (!it || cJSON_IsNull(it)) return 0;
+    if (!it) return 0;
     if (cJSON_IsString(it)) *out = parse(it->valuestring);
-    else if (sl_json_int64(it, &v) == 0) *out = (int)(v >= 0 && v <= 5 ? v : -1);
+    else if (sl_json_int64(it, &v) == 0) *out = (int)(v >= 0 && v <= max ? v : -1);
     else *out = -1;
     return *out < 0 ? -1 : 0;
 }
 
-/* An integer time in ns, or seconds given as a decimal (TracAgg). */
-static int time_member(const cJSON *o, const char *ns_key, const char *s_key, int64_t *out, int *have)
+/* An integer time in ns, or else seconds given as a decimal (TracAgg). */
+static int time_value(const cJSON *ns, const cJSON *secs, int64_t *out, int *have)
 {
-    const cJSON *it = sl_json_get(o, ns_key);
-    *have = 0;
-    if (it && !cJSON_IsNull(it)) {
-        *have = 1;
-        return sl_json_int64(it, out);
-    }
-    it = s_key ? sl_json_get(o, s_key) : NULL;
-    if (!it || cJSON_IsNull(it)) return 0;
-    *have = 1;
-    const char *text = cJSON_IsString(it) ? it->valuestring : sl_json_number_text(it);
+    *have = ns || secs;
+    if (ns) return sl_json_int64(ns, out);
+    if (!secs) return 0;
+    const char *text = cJSON_IsString(secs) ? secs->valuestring : sl_json_number_text(secs);
     char tmp[32];
-    if (!text && cJSON_IsNumber(it)) { /* an integer number of seconds */
+    if (!text && cJSON_IsNumber(secs)) { /* an integer number of seconds */
         int64_t v;
-        if (sl_json_int64(it, &v)) return -1;
+        if (sl_json_int64(secs, &v)) return -1;
         snprintf(tmp, sizeof tmp, "%lld", (long long)v);
         text = tmp;
     }
@@ -91,39 +110,41 @@ static int time_member(const cJSON *o, const char *ns_key, const char *s_key, in
 static const char *span_from_json(const cJSON *o, sl_span *sp, spans_scratch *x)
 {
     const char *why = NULL;
+    const cJSON *f[F_COUNT];
     memset(sp, 0, sizeof *sp);
     if (!cJSON_IsObject(o)) return "not a JSON object";
-    sp->trace_id = id_member(o, "trace_id", x->idbuf[0], sizeof x->idbuf[0]);
-    sp->span_id = id_member(o, "span_id", x->idbuf[1], sizeof x->idbuf[1]);
-    sp->parent_span_id = id_member(o, "parent_span_id", x->idbuf[2], sizeof x->idbuf[2]);
-    sp->service = str_alias(o, "service", "service_name");
-    sp->operation = str_alias(o, "operation", "operation_name");
-    sp->remote_service = sl_json_str(o, "remote_service");
-    sp->status_message = str_alias(o, "status_message", "error_message");
+    collect_fields(o, f);
+    sp->trace_id = id_value(f[F_TRACE_ID], x->idbuf[0], sizeof x->idbuf[0]);
+    sp->span_id = id_value(f[F_SPAN_ID], x->idbuf[1], sizeof x->idbuf[1]);
+    sp->parent_span_id = id_value(f[F_PARENT], x->idbuf[2], sizeof x->idbuf[2]);
+    sp->service = str_value(f[F_SERVICE], f[F_SERVICE_NAME]);
+    sp->operation = str_value(f[F_OPERATION], f[F_OPERATION_NAME]);
+    sp->remote_service = str_value(f[F_REMOTE], NULL);
+    sp->status_message = str_value(f[F_STATUS_MESSAGE], f[F_ERROR_MESSAGE]);
     if (!sp->trace_id) return "missing trace_id";
     if (!sp->span_id) return "missing span_id";
     if (!sp->service) return "missing service";
     if (!sp->operation) return "missing operation";
-    if (enum_member(o, "kind", sl_kind_parse, &sp->kind)) return "bad kind";
-    if (enum_member(o, "status", sl_status_parse, &sp->status)) return "bad status";
-    if (cJSON_IsTrue(sl_json_get(o, "shared"))) sp->flags |= SL_SPAN_SHARED;
+    if (enum_value(f[F_KIND], sl_kind_parse, 5, &sp->kind)) return "bad kind";
+    if (enum_value(f[F_STATUS], sl_status_parse, 2, &sp->status)) return "bad status";
+    if (cJSON_IsTrue(f[F_SHARED])) sp->flags |= SL_SPAN_SHARED;
 
     int64_t end = 0, dur = 0;
     int have_start, have_end, have_dur;
-    if (time_member(o, "start_ns", "start_time", &sp->start_ns, &have_start)) return "bad start_ns";
+    if (time_value(f[F_START_NS], f[F_START_TIME], &sp->start_ns, &have_start)) return "bad start_ns";
     if (!have_start) return "missing start_ns";
-    if (time_member(o, "end_ns", NULL, &end, &have_end)) return "bad end_ns";
-    if (time_member(o, "duration_ns", "duration", &dur, &have_dur)) return "bad duration_ns";
+    if (time_value(f[F_END_NS], NULL, &end, &have_end)) return "bad end_ns";
+    if (time_value(f[F_DURATION_NS], f[F_DURATION], &dur, &have_dur)) return "bad duration_ns";
     if (!have_end && !have_dur) return "missing end_ns or duration_ns";
     if (have_end && have_dur && end - sp->start_ns != dur) return "end_ns - start_ns != duration_ns";
     sp->duration_ns = have_dur ? dur : end - sp->start_ns;
     if (sp->duration_ns < 0) return "end before start";
 
-    sp->attributes = json_member(o, "attributes", 1, &x->attrs, &why);
-    sp->resource = json_member(o, "resource", 1, &x->resource, &why);
-    sp->scope = json_member(o, "scope", 1, &x->scope, &why);
-    sp->events = json_member(o, "events", 0, &x->events, &why);
-    sp->links = json_member(o, "links", 0, &x->links, &why);
+    sp->attributes = json_value(f[F_ATTRIBUTES], 1, &x->attrs, &why);
+    sp->resource = json_value(f[F_RESOURCE], 1, &x->resource, &why);
+    sp->scope = json_value(f[F_SCOPE], 1, &x->scope, &why);
+    sp->events = json_value(f[F_EVENTS], 0, &x->events, &why);
+    sp->links = json_value(f[F_LINKS], 0, &x->links, &why);
     return why ? why : sl_span_check(sp); /* e.g. "" ids: reject here, with the line */
 }
 
