@@ -3,7 +3,7 @@
  * formats (OTLP AnyValue / KeyValue lists, Jaeger typed tags) and the JSON
  * that spanlite stores in attributes, resource, scope, events and links.
  *
- * The storage rule (docs/formats-otlp-jaeger.md, "Attribute values"), chosen
+ * The storage rule (docs/formats.md, "Attribute values"), chosen
  * so that json_extract(attributes, '$.key') is natural and OTLP round trips
  * are lossless:
  *

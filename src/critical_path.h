@@ -22,7 +22,7 @@
  *     }
  *
  * The rules (the header comment of critical_path.c numbers them, and
- * docs/sql-graph.md explains them with an example).
+ * docs/sql.md explains them with an example).
  */
 #ifndef SL_CRITICAL_PATH_H
 #define SL_CRITICAL_PATH_H

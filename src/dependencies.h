@@ -20,7 +20,7 @@
  *     sl_deps_links(d, &links, &nlinks);  ... sl_deps_free(d);
  *
  * The rules are numbered in the header comment of dependencies.c and
- * explained, with an example, in docs/sql-graph.md.
+ * explained, with an example, in docs/sql.md.
  */
 #ifndef SL_DEPENDENCIES_H
 #define SL_DEPENDENCIES_H

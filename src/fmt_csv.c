@@ -1,6 +1,6 @@
 /*
  * fmt_csv.c -- spans as CSV, in (sl_format_csv, through libcsv) and out
- * (sl_exporter_csv).  Documented in docs/formats-zipkin-csv.md.
+ * (sl_exporter_csv).  Documented in docs/formats.md.
  *
  * Import
  *   1. The first record is the header.  Each spanlite field is read from

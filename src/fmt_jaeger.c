@@ -5,7 +5,7 @@
  *   spanlite import --format jaeger trace.json    # {"data":[trace,...]} or a bare trace
  *   spanlite export --format jaeger -o traces.json  # opens in Jaeger UI's upload
  *
- * Import, mapped as docs/formats-otlp-jaeger.md says:
+ * Import, mapped as docs/formats.md says:
  *   1. A document is {"data":[trace,...]}, a bare trace {"traceID","spans",
  *      "processes"}, or an array of traces (several may follow each other).
  *   2. processes[processID] gives the service (serviceName) and the resource:

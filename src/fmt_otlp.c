@@ -6,7 +6,7 @@
  *   spanlite export --format otlp -o traces.jsonl   # one TracesData per trace
  *
  * Import (opentelemetry-proto docs/specification.md, "JSON Protobuf
- * Encoding"), mapped as docs/formats-otlp-jaeger.md says:
+ * Encoding"), mapped as docs/formats.md says:
  *   1. resourceSpans -> scopeSpans -> spans; also the legacy
  *      instrumentationLibrarySpans/instrumentationLibrary, Grafana Tempo's
  *      "batches", Tempo v2's {"trace": TracesData}, and snake_case keys.

@@ -1,7 +1,7 @@
 /*
  * fmt_zipkin.c -- Zipkin v2 JSON in (sl_format_zipkin) and out
  * (sl_exporter_zipkin).  The mapping is documented in
- * docs/formats-zipkin-csv.md; in short:
+ * docs/formats.md; in short:
  *
  *   traceId, id, parentId   -> trace_id, span_id, parent_span_id (lower-cased;
  *                              an absent, empty or all-zero parentId is a root)

@@ -4,7 +4,7 @@
  * quantile sketch (sketch, sketch_merge, sketch_quantile, sketch_count).
  * The definitions, error messages and the sketch's error guarantee and
  * binary encoding are in the header comment of stats.c and in
- * docs/sql-stats.md.
+ * docs/sql.md.
  *
  * Usage:
  *

@@ -97,7 +97,7 @@ static size_t space_before(const unsigned char *s, const unsigned char *e)
 {
     for (size_t len = 1; len <= 3 && (size_t)(e - s) >= len; len++) {
         const unsigned char *c = e - len;
-        if (len > 1 && (*c & 0xC0) == 0x80) continue; /* not a lead byte */
+        if ((*c & 0xC0) == 0x80) continue; /* a continuation byte: look further back */
         uint32_t cp;
         if (utf8_decode(c, e, &cp) != len) return 0;
         return py_isspace(cp) ? len : 0;

@@ -264,7 +264,17 @@ int sl_wfseg_walk(const char *body, size_t len, sl_wfseg_walk_out *o)
             continue;
         }
         int kind;
-        const char *q = sl_wfj_skip(p, end, &kind);
+        const char *q;
+        if (c == '"') {
+            /* inline: most strings are short and free of escapes */
+            q = p + 1;
+            while (q < end && *q != '"' && *q != '\\') q++;
+            if (q < end && *q == '"') q++;
+            else q = sl_wfj_skip(p, end, &kind);
+            kind = SL_WFJ_STRING;
+        } else {
+            q = sl_wfj_skip(p, end, &kind);
+        }
         size_t n = (size_t)(q - p);
         if (expect_key) {
             expect_key = 0;
@@ -342,6 +352,50 @@ int sl_wfseg_slots(const sl_wfseg_walk_out *o, sl_wfseg_slot **slots, size_t *ns
     }
     *nslots = n;
     return 0;
+}
+
+/* End of the template value at p (markers are one byte). */
+static const char *template_value_end(const char *p, const char *end)
+{
+    unsigned char c = (unsigned char)*p;
+    if (c <= SL_WFSEG_M_WORKFLOW) return p + 1;
+    int kind;
+    return sl_wfj_skip(p, end, &kind);
+}
+
+int sl_wfseg_template_member(const char *shape, size_t len, const char *name, size_t *slot,
+                             const char **lit, size_t *litn)
+{
+    /* the last member of that name wins, as in a Python dict */
+    const char *p = shape + 1, *end = shape + len - 1;
+    size_t nname = strlen(name), slots_before = 0;
+    int found = 0;
+    while (p < end) {
+        if (*p == ',') p++;
+        if (p >= end || *p != '"') break;
+        int kind;
+        const char *k = p;
+        p = sl_wfj_skip(p, end, &kind);
+        int match = (size_t)(p - k) == nname + 2 && memcmp(k + 1, name, nname) == 0;
+        p++; /* ':' */
+        const char *v = p;
+        p = template_value_end(p, end);
+        if (match) {
+            unsigned char c = (unsigned char)*v;
+            if (c == SL_WFSEG_M_SLOT) {
+                *slot = slots_before;
+                found = 1;
+            } else if (c <= SL_WFSEG_M_WORKFLOW) {
+                found = -1;
+            } else {
+                *lit = v;
+                *litn = (size_t)(p - v);
+                found = 2;
+            }
+        }
+        for (const char *q = v; q < p; q++) slots_before += *q == SL_WFSEG_M_SLOT;
+    }
+    return found;
 }
 
 size_t sl_wfseg_template_slots(const char *shape, size_t len)

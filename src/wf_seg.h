@@ -159,6 +159,15 @@ int sl_wfseg_put_vals(sl_buf *vals, sl_wfseg_ctx *c, uint32_t template_id,
 int sl_wfseg_get_slots(const uint8_t **p, const uint8_t *end, sl_wfseg_ctx *c,
                        uint32_t template_id, sl_wfseg_slot *slots, size_t nslots);
 
+/* Where a template puts the value of its top-level member name (plain
+ * ASCII, no escapes): 1 and *slot (index among the generic slots) when a
+ * slot holds it, 2 and *lit, *litn when the value is written in the
+ * template (a literal, an object or an array, with slot markers inside if
+ * any), 0 when the template has no such member, -1 when it is a special
+ * marker (type, txn_id, ts_ms, workflow). */
+int sl_wfseg_template_member(const char *shape, size_t len, const char *name, size_t *slot,
+                             const char **lit, size_t *litn);
+
 /* Number of generic slots in a template. */
 size_t sl_wfseg_template_slots(const char *shape, size_t len);
 

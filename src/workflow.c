@@ -452,7 +452,8 @@ static int64_t col_int(sqlite3_stmt *q, int i, uint8_t *has)
 }
 
 /* The cached transaction of key, loaded or created; NULL on failure. */
-static wf_txn *txn_get(sl_workflow_writer *w, const char *key, size_t key_len, const char *display)
+static wf_txn *txn_get(sl_workflow_writer *w, const char *key, size_t key_len, const char *display,
+                       size_t display_len)
 {
     uint64_t *v = sl_wfstrmap_get(&w->txn_index, key, key_len);
     if (v) return (wf_txn *)(uintptr_t)*v;
@@ -487,8 +488,8 @@ static wf_txn *txn_get(sl_workflow_writer *w, const char *key, size_t key_len, c
         t->last_seq = col_int(q, 12, NULL);
     } else if (rc == SQLITE_DONE) {
         t->ref = w->next_ref++;
-        t->display = strdup(display);
-        t->display_len = strlen(display);
+        t->display = strndup(display, display_len);
+        t->display_len = display_len;
     }
     sqlite3_reset(q);
     sqlite3_clear_bindings(q);
@@ -507,22 +508,38 @@ static int resolve_txn(sl_workflow_writer *w, wf_event *e)
     const sl_wfj_val *v = &e->f[F_TXN];
     e->txn = NULL;
     if (!v->kind) return 0;
-    sl_buf_reset(&w->key);
-    int k = sl_wfj_py_key(v, &w->key);
-    if (k == SL_WFJ_KEY_UNHASHABLE) {
-        e->rec.flags |= SL_WFSEG_TXN_BAD;
-        return 0;
-    }
+    const char *key, *display;
+    size_t key_len, display_len;
     sl_buf_reset(&w->name);
-    sl_wfj_py_str(v, &w->name);
-    if (w->key.oom || w->name.oom) return fail(w, "out of memory");
-    const char *display = w->name.p ? w->name.p : "";
-    wf_txn *t = txn_get(w, w->key.p ? w->key.p : "", w->key.len, display);
+    if (is_plain_string(v) && v->n > 2 && v->p[1] != '\x1f') {
+        /* the common case: a string without escapes is its own key and str() */
+        key = display = v->p + 1;
+        key_len = display_len = v->n - 2;
+    } else {
+        sl_buf_reset(&w->key);
+        if (sl_wfj_py_key(v, &w->key) == SL_WFJ_KEY_UNHASHABLE) {
+            e->rec.flags |= SL_WFSEG_TXN_BAD;
+            return 0;
+        }
+        sl_wfj_py_str(v, &w->name);
+        sl_buf_putc(&w->name, '\0');
+        if (w->key.oom || w->name.oom) return fail(w, "out of memory");
+        w->name.len--;
+        key = w->key.p ? w->key.p : "";
+        key_len = w->key.len;
+        display = w->name.p;
+        display_len = w->name.len;
+    }
+    wf_txn *t = txn_get(w, key, key_len, display, display_len);
     if (!t) return -1;
     e->txn = t;
     e->rec.flags |= SL_WFSEG_TXN;
     e->rec.ref = t->ref;
-    if (t->display_len != w->name.len || memcmp(t->display, display, w->name.len) != 0) {
+    if (t->display_len != display_len || memcmp(t->display, display, display_len) != 0) {
+        if (display != w->name.p) { /* keep the spelling for the ALT copy below */
+            sl_buf_append(&w->name, display, display_len);
+            if (w->name.oom) return fail(w, "out of memory");
+        }
         /* another spelling of the same key (1.0 for 1): keep this one's str() */
         e->rec.flags |= SL_WFSEG_ALT;
         e->rec.alt_len = w->name.len;
@@ -838,10 +855,16 @@ static int prepare_event(sl_workflow_writer *w, const sl_event *ev, wf_event *e)
     e->kind = kind_of(&e->f[F_TYPE]);
     sl_wfseg_rec *r = &e->rec;
 
-    sl_buf_reset(&w->name);
-    sl_wfj_py_str(&e->f[F_TYPE], &w->name); /* an absent type prints as None */
-    if (w->name.oom) return fail(w, "out of memory");
-    int64_t id = dict_id(w, &w->types, w->q_type_get, w->q_type_add, w->name.p, w->name.len, 0);
+    int64_t id;
+    const sl_wfj_val *type = &e->f[F_TYPE];
+    if (is_plain_string(type)) {
+        id = dict_id(w, &w->types, w->q_type_get, w->q_type_add, type->p + 1, type->n - 2, 0);
+    } else {
+        sl_buf_reset(&w->name);
+        sl_wfj_py_str(type, &w->name); /* an absent type prints as None */
+        if (w->name.oom) return fail(w, "out of memory");
+        id = dict_id(w, &w->types, w->q_type_get, w->q_type_add, w->name.p, w->name.len, 0);
+    }
     if (!id) return -1;
     r->type_id = (uint32_t)id;
 

@@ -19,7 +19,8 @@
  *
  * Spans: sl_workflow_sync_spans() turns closed transactions into spans (a
  * root span per transaction, a child per step) through sl_ingest_spans(),
- * once per transaction; `spanlite import` calls it after importing.
+ * once per transaction.  It is a separate step because it costs several
+ * times the import itself (workflow_spans.c says why).
  *
  * SQL: sl_workflow_register() adds the wf_events table-valued function that
  * the workflow_events view reads (every spanlite connection needs it).
@@ -45,6 +46,9 @@ void sl_workflow_writer_free(sl_workflow_writer *w);
  * *nspans (may be NULL) receives the number of spans handed over.  SL_OK or
  * an SL_* code with the message in err. */
 int sl_workflow_sync_spans(sl_db *db, uint64_t *nspans, char *err, size_t errlen);
+/* True when some closed transaction still waits for its spans (one probe
+ * of a partial index: cheap enough to ask before every span analysis). */
+int sl_workflow_spans_pending(sqlite3 *db);
 
 /* Register wf_events(); SQLite result code. */
 int sl_workflow_register(sqlite3 *db);

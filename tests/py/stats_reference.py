@@ -322,7 +322,7 @@ def check_sketch(db, sk_vals):
 
 
 def decode_sketch(blob):
-    """The version-1 encoding as docs/sql-stats.md describes it."""
+    """The version-1 encoding as docs/sql.md describes it."""
     magic, version, flags, reserved, alpha, n, zero, vmin, vmax = struct.unpack_from("<4sBBHdQQdd", blob, 0)
     off = 48
     stores = []

@@ -3,7 +3,7 @@
  *
  * Expected values are worked by hand from the fixtures in tests/data/zipkin/
  * (microseconds * 1000 for times; the mapping table of
- * docs/formats-zipkin-csv.md for names), not taken from our own output.
+ * docs/formats.md for names), not taken from our own output.
  * The round trip compares two warehouses with each other.
  */
 #include <setjmp.h>
