@@ -51,10 +51,13 @@ CREATE TABLE wf_zone (
 ) WITHOUT ROWID;
 
 -- One row per transaction id, maintained at import: the dictionary of
--- txn ids and the figures the transactions view shows.
+-- txn ids and the figures the transactions view shows.  Keys are found
+-- through a 32-bit hash: txn ids are random, so their index takes random
+-- inserts, and a small entry keeps the pages every commit rewrites few.
 CREATE TABLE wf_txn (
     ref          INTEGER PRIMARY KEY,
-    key          TEXT NOT NULL UNIQUE,    -- equality as Python's dict sees it (1 == 1.0)
+    key          TEXT NOT NULL,           -- equality as Python's dict sees it (1 == 1.0); unique
+    key_hash     INTEGER NOT NULL,        -- 32-bit hash of key
     txn_id       TEXT,                    -- str() of the first spelling, when not key itself
     workflow_id  INTEGER,                 -- first "workflow" named by its events
     opens        INTEGER NOT NULL DEFAULT 0,
@@ -69,6 +72,7 @@ CREATE TABLE wf_txn (
     last_seq     INTEGER,
     spans_synced INTEGER NOT NULL DEFAULT 0  -- 1 once its spans are in the span store
 );
+CREATE INDEX wf_txn_key ON wf_txn (key_hash);
 CREATE INDEX wf_txn_unsynced ON wf_txn (ref) WHERE spans_synced = 0 AND closes > 0;
 
 -- ---- public views ----

@@ -616,7 +616,7 @@ static int decode_traces_data(otlp_dec *d, const char *p, const char *end, const
     sl_jscan it, arr;
     const char *k, *v, *e, *after;
     size_t kl;
-    int r;
+    int r = 0;
     if (sl_jscan_open(&it, p, end, '{')) {
         d->bad = p;
         snprintf(d->err, sizeof d->err, "expected a JSON object (OTLP TracesData)");

@@ -43,7 +43,8 @@ void sl_wfdict_free(sl_wfdict *d);
 const sl_wfdict_entry *sl_wfdict_type(sl_wfdict *d, uint64_t id);
 const sl_wfdict_entry *sl_wfdict_workflow(sl_wfdict *d, uint64_t id);
 const sl_wfdict_entry *sl_wfdict_template(sl_wfdict *d, uint64_t id);
-/* str() of transaction ref, or NULL; valid until sl_wfdict_free. */
+/* str() of transaction ref, or NULL; valid until the next call (the cache
+ * starts over when full). */
 const char *sl_wfdict_txn(sl_wfdict *d, int64_t ref);
 /* Forget what is cached (after another connection may have written). */
 void sl_wfdict_reset(sl_wfdict *d);

@@ -36,7 +36,7 @@ uint64_t sl_wf_hash_bytes(const void *p, size_t n)
         n -= 8;
     }
     uint64_t k = 0;
-    memcpy(&k, b, n);
+    if (n) memcpy(&k, b, n);
     h = (h ^ k) * 0x100000001b3ULL;
     return mix(h);
 }
@@ -176,7 +176,7 @@ uint64_t *sl_wfstrmap_add(sl_wfstrmap *m, const char *s, size_t n, uint64_t val)
     }
     char *copy = malloc(n + 1);
     if (!copy) return NULL;
-    memcpy(copy, s, n);
+    if (n) memcpy(copy, s, n);
     copy[n] = '\0';
     uint64_t h = sl_wf_hash_bytes(s, n);
     int created;

@@ -61,7 +61,7 @@ static int last_set(struct sl_wfseg_last *l, const sl_wfseg_slot *slots, size_t 
         l->slots = s;
         l->cap = n;
     }
-    memcpy(l->slots, slots, n * sizeof *slots);
+    if (n) memcpy(l->slots, slots, n * sizeof *slots);
     l->n = n;
     return 0;
 }
@@ -501,7 +501,7 @@ static void h_bytes(hstate *s, const void *p, size_t n)
         n -= 8;
     }
     uint64_t k = 0;
-    memcpy(&k, b, n);
+    if (n) memcpy(&k, b, n);
     h_word(s, k);
 }
 

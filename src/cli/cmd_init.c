@@ -19,6 +19,7 @@ int cmd_init(cli_ctx *ctx, int argc, char **argv)
     sl_db *db = cli_open(ctx, 0);
     if (!db) return EXIT_USAGE;
     sl_close(db);
+    if (cli_sync_workflow_spans(ctx)) return EXIT_FAIL;
     fprintf(stderr, "%s: schema version %d\n", ctx->db_path, sl_schema_version());
     return EXIT_OK;
 }

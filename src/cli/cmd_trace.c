@@ -914,6 +914,7 @@ int cmd_trace(cli_ctx *ctx, int argc, char **argv)
     int json;
     int status = parse_args(argc, argv, &id, &json);
     if (status >= 0) return status;
+    if (cli_sync_workflow_spans(ctx)) return EXIT_USAGE;
     sl_db *db = cli_open(ctx, 1);
     if (!db) return EXIT_USAGE;
     sl_trace *t = NULL;
