@@ -101,35 +101,6 @@ static const csv_field csv_fields[NFIELDS] = {
 
 /* ---- Value parsing -------------------------------------------------------- */
 
-/* Exact decimal "123.456" scaled by 10^digits into *out, rounding beyond. */
-static int csv_parse_scaled(const char *s, int digits, int64_t *out)
-{
-    int neg = 0;
-    if (*s == '-' || *s == '+') neg = (*s++ == '-');
-    int64_t v = 0, frac = 0;
-    int nd = 0, nf = 0, round = 0;
-    for (; *s >= '0' && *s <= '9'; s++, nd++) {
-        if (v > (INT64_MAX - 9) / 10) return -1;
-        v = v * 10 + (*s - '0');
-    }
-    if (*s == '.') {
-        for (s++; *s >= '0' && *s <= '9'; s++, nf++) {
-            if (nf < digits) frac = frac * 10 + (*s - '0');
-            else if (nf == digits) round = *s >= '5';
-        }
-    }
-    if (*s || (nd == 0 && nf == 0)) return -1;
-    for (int k = nf; k < digits; k++) frac *= 10;
-    for (int k = 0; k < digits; k++) {
-        if (v > INT64_MAX / 10) return -1;
-        v *= 10;
-    }
-    if (v > INT64_MAX - frac - round) return -1;
-    v += frac + round;
-    *out = neg ? -v : v;
-    return 0;
-}
-
 /* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil). */
 static int64_t csv_days_from_civil(int64_t y, int m, int d)
 {
@@ -201,7 +172,7 @@ static int csv_parse_time(const char *s, int64_t *ns)
 static int csv_field_ns(int f, const char *s, int64_t *ns)
 {
     int scale = csv_fields[f].scale;
-    return scale == SCALE_TIME ? csv_parse_time(s, ns) : csv_parse_scaled(s, scale, ns);
+    return scale == SCALE_TIME ? csv_parse_time(s, ns) : sl_parse_scaled(s, scale, ns);
 }
 
 static int csv_is_root_marker(const char *s)

@@ -64,37 +64,6 @@
 
 /* ---- Small helpers ------------------------------------------------------- */
 
-/* Exact decimal "123.456" scaled by 10^digits into *out, rounding beyond. */
-static int zk_parse_scaled(const char *s, int digits, int64_t *out)
-{
-    int neg = 0;
-    if (*s == '-' || *s == '+') neg = (*s++ == '-');
-    int64_t v = 0;
-    int nd = 0, nf = 0;
-    for (; *s >= '0' && *s <= '9'; s++, nd++) {
-        if (v > (INT64_MAX - 9) / 10) return -1;
-        v = v * 10 + (*s - '0');
-    }
-    int64_t frac = 0;
-    int round = 0;
-    if (*s == '.') {
-        for (s++; *s >= '0' && *s <= '9'; s++, nf++) {
-            if (nf < digits) frac = frac * 10 + (*s - '0');
-            else if (nf == digits) round = *s >= '5';
-        }
-    }
-    if (*s || (nd == 0 && nf == 0)) return -1;
-    for (int k = nf; k < digits; k++) frac *= 10;
-    for (int k = 0; k < digits; k++) {
-        if (v > INT64_MAX / 10) return -1;
-        v *= 10;
-    }
-    if (v > INT64_MAX - frac - round) return -1;
-    v += frac + round;
-    *out = neg ? -v : v;
-    return 0;
-}
-
 /* A Zipkin time or duration in microseconds (integer, real or numeric string)
  * as nanoseconds. */
 static int zk_micros_ns(const cJSON *it, int64_t *ns)
@@ -111,7 +80,7 @@ static int zk_micros_ns(const cJSON *it, int64_t *ns)
         *ns = (int64_t)llround(d);
         return 0;
     }
-    if (cJSON_IsString(it)) return zk_parse_scaled(it->valuestring, 3, ns);
+    if (cJSON_IsString(it)) return sl_parse_scaled(it->valuestring, 3, ns);
     return -1;
 }
 

@@ -232,36 +232,46 @@ int sl_json_double(const cJSON *item, double *out)
     return 0;
 }
 
+int sl_parse_scaled(const char *s, int digits, int64_t *out)
+{
+    int neg = 0;
+    if (*s == '-' || *s == '+') neg = (*s++ == '-');
+    int64_t v = 0, frac = 0;
+    int nd = 0, nf = 0, round = 0;
+    for (; *s >= '0' && *s <= '9'; s++, nd++) {
+        if (v > (INT64_MAX - 9) / 10) return -1;
+        v = v * 10 + (*s - '0');
+    }
+    if (*s == '.') {
+        for (s++; *s >= '0' && *s <= '9'; s++, nf++) {
+            if (nf < digits) frac = frac * 10 + (*s - '0');
+            else if (nf == digits) round = *s >= '5';
+        }
+    }
+    if (*s || (nd == 0 && nf == 0)) return -1;
+    for (int k = nf; k < digits; k++) frac *= 10;
+    for (int k = 0; k < digits; k++) {
+        if (v > INT64_MAX / 10) return -1;
+        v *= 10;
+    }
+    if (v > INT64_MAX - frac - round) return -1;
+    v += frac + round;
+    *out = neg ? -v : v;
+    return 0;
+}
+
 int sl_parse_seconds_ns(const char *s, int64_t *out)
 {
-    /* Split at the point and scale each part in integers, so "1000.1" is
-     * exactly 1000100000000 ns; exponents fall back to a double. */
-    const char *p = s;
-    int neg = 0;
-    if (*p == '-' || *p == '+') neg = (*p++ == '-');
-    if (strpbrk(p, "eE")) {
+    /* Scaled in integers, so "1000.1" is exactly 1000100000000 ns;
+     * exponents fall back to a double. */
+    if (strpbrk(s, "eE")) {
         char *end;
         double d = strtod(s, &end);
-        if (*end || !(fabs(d) < 9.2e9)) return -1;
+        if (*end || end == s || !(fabs(d) < 9.2e9)) return -1;
         *out = (int64_t)llround(d * 1e9);
         return 0;
     }
-    int64_t whole = 0, frac = 0;
-    int nd = 0, nf = 0;
-    for (; *p >= '0' && *p <= '9'; p++, nd++) {
-        whole = whole * 10 + (*p - '0');
-        if (whole > 9223372035LL) return -1; /* the ns would not fit in int64 */
-    }
-    if (*p == '.') {
-        for (p++; *p >= '0' && *p <= '9'; p++, nf++)
-            if (nf < 9) frac = frac * 10 + (*p - '0');
-            else if (nf == 9 && *p >= '5') frac++; /* round the tenth decimal */
-    }
-    if (*p || (nd == 0 && nf == 0)) return -1;
-    for (int k = nf; k < 9; k++) frac *= 10;
-    int64_t v = whole * 1000000000LL + frac;
-    *out = neg ? -v : v;
-    return 0;
+    return sl_parse_scaled(s, 9, out);
 }
 
 void sl_hex_lower(char *s)

@@ -44,6 +44,9 @@ int sl_json_double(const cJSON *item, double *out);
 
 /* Parse a decimal integer string exactly (optional sign). 0 or -1. */
 int sl_parse_int64(const char *s, int64_t *out);
+/* Exact decimal "123.456" times 10^digits ("1.5", 3 -> 1500), rounding
+ * half up beyond the last kept digit.  0, or -1 on bad text or overflow. */
+int sl_parse_scaled(const char *s, int digits, int64_t *out);
 /* Decimal seconds ("1000.125" or 1e3) to nanoseconds, exactly for up to 9
  * decimals.  0 or -1. */
 int sl_parse_seconds_ns(const char *s, int64_t *out);
