@@ -46,13 +46,6 @@ void sl_buf_append(sl_buf *b, const void *p, size_t n)
 
 void sl_buf_puts(sl_buf *b, const char *s) { sl_buf_append(b, s, strlen(s)); }
 
-void sl_buf_putc(sl_buf *b, char c)
-{
-    if (sl_buf_reserve(b, 1)) return;
-    b->p[b->len++] = c;
-    b->p[b->len] = '\0';
-}
-
 void sl_buf_printf(sl_buf *b, const char *fmt, ...)
 {
     char tmp[256];

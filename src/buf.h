@@ -23,7 +23,14 @@ void sl_buf_reset(sl_buf *b); /* empties, keeps memory */
 int sl_buf_reserve(sl_buf *b, size_t extra);
 void sl_buf_append(sl_buf *b, const void *p, size_t n);
 void sl_buf_puts(sl_buf *b, const char *s);
-void sl_buf_putc(sl_buf *b, char c);
+
+/* One byte; inline because writers call it for every quote and comma. */
+static inline void sl_buf_putc(sl_buf *b, char c)
+{
+    if (b->len + 2 > b->cap && sl_buf_reserve(b, 1)) return;
+    b->p[b->len++] = c;
+    b->p[b->len] = '\0';
+}
 void sl_buf_printf(sl_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Hand the contents over (caller frees); the buffer is left empty. */
 char *sl_buf_take(sl_buf *b);

@@ -323,7 +323,18 @@ void sl_jw_string(sl_buf *b, const char *s)
     else sl_jw_stringn(b, s, strlen(s));
 }
 
-void sl_jw_int(sl_buf *b, int64_t v) { sl_buf_printf(b, "%lld", (long long)v); }
+void sl_jw_int(sl_buf *b, int64_t v)
+{
+    /* By hand: printf is a visible cost when exporting millions of spans. */
+    char tmp[24], *p = tmp + sizeof tmp;
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0) *--p = '-';
+    sl_buf_append(b, p, (size_t)(tmp + sizeof tmp - p));
+}
 
 void sl_jw_double(sl_buf *b, double v)
 {
