@@ -15,6 +15,8 @@
 #define SL_JSON_REAL_FLAG (1 << 12)   /* a number written as a real */
 #define SL_JSON_BIGINT_FLAG (1 << 13) /* a string that was a long integer literal */
 
+static int is_ws(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
 /* Kinds of the value tokens (strings and numbers, not keys) of a document. */
 enum { TOK_STRING, TOK_INT, TOK_REAL, TOK_BIGINT };
 typedef struct tokkinds {
@@ -68,7 +70,7 @@ static int protect_numbers(const char *text, size_t len, sl_buf *out, tokkinds *
             for (i++; i < len && text[i] != '"'; i++)
                 if (text[i] == '\\') i++;
             size_t j = ++i;
-            while (j < len && strchr(" \t\r\n", text[j])) j++;
+            while (j < len && is_ws(text[j])) j++;
             if ((j >= len || text[j] != ':') && tokkinds_push(tk, TOK_STRING, 0, 0)) return -1;
             continue;
         }
@@ -149,7 +151,7 @@ cJSON *sl_json_parse(const char *text, size_t len, char *err, size_t errlen)
         else snprintf(err, errlen, "invalid JSON near byte %zu", off + 1);
         goto done;
     }
-    while (end && end < buf.p + buf.len && strchr(" \t\r\n", *end)) end++;
+    while (end && end < buf.p + buf.len && is_ws(*end)) end++;
     if (end && end < buf.p + buf.len) {
         size_t off = (size_t)(end - buf.p);
         for (size_t k = 0; k < tk.nquoted && tk.quoted_at[k] <= (size_t)(end - buf.p); k++) off -= 2;
