@@ -24,7 +24,7 @@ static const cli_command commands[] = {
     {"import", cmd_import, "import spans or workflow events from files or stdin"},
     {"sql", cmd_sql, "run SQL over the warehouse (read-only)"},
     {"export", cmd_export, "write spans out as spans, otlp, jaeger, zipkin or csv"},
-    {"report", cmd_report, "reports: services, operations, slowest, errors, summary, workflows"},
+    {"report", cmd_report, "reports: services, operations, trend, slowest, errors, summary, workflows"},
     {"query", cmd_query, "run a named SQL report from queries/ with parameters"},
     {"trace", cmd_trace, "one trace as a tree, with its critical path and time per service"},
     {"search", cmd_search, "find traces by service, operation, duration, errors, attributes, time"},
