@@ -130,9 +130,7 @@ typedef struct jg_proc {
 
 typedef struct jg_dec {
     sl_sink *sink;
-    const char *base;      /* the document */
-    const char *counted;   /* line-count cache: a position ... */
-    uint64_t counted_line; /* ... and its line */
+    sl_linepos lines;      /* line numbers in the document */
     int stop;              /* the sink asked us to stop */
     const char *trace_id;  /* of the trace being read (in trace_id_buf) */
     char *trace_id_buf;
@@ -145,22 +143,7 @@ typedef struct jg_dec {
     char err[200];
 } jg_dec;
 
-static uint64_t line_at(jg_dec *d, const char *pos)
-{
-    if (!d->counted || pos < d->counted) {
-        d->counted = d->base;
-        d->counted_line = 1;
-    }
-    const char *p = d->counted;
-    while (p < pos) {
-        const char *nl = memchr(p, '\n', (size_t)(pos - p));
-        if (!nl) break;
-        d->counted_line++;
-        p = nl + 1;
-    }
-    d->counted = pos;
-    return d->counted_line;
-}
+static uint64_t line_at(jg_dec *d, const char *pos) { return sl_linepos_at(&d->lines, pos); }
 
 static void reject(jg_dec *d, const char *pos, const char *reason, const char *rec, size_t len)
 {
@@ -655,7 +638,7 @@ static int jaeger_decode(sl_input *in, sl_sink *sink, char *err, size_t errlen)
     jg_dec d;
     memset(&d, 0, sizeof d);
     d.sink = sink;
-    d.base = buf;
+    sl_linepos_init(&d.lines, buf, 1);
     const char *p = buf, *end = buf + len;
     while (!d.stop && (p = sl_jscan_ws(p, end)) < end) {
         const char *ve = sl_jscan_skip(p, end);

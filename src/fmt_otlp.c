@@ -112,11 +112,8 @@ static const char *norm_id(cJSON *item, char out[33])
 
 typedef struct otlp_dec {
     sl_sink *sink;
-    const char *base;       /* buffer that positions point into */
-    uint64_t base_line;     /* line number of base[0] */
-    int one_line;           /* JSON Lines: every position is on base_line */
-    const char *counted;    /* line-count cache: a position in base ... */
-    uint64_t counted_line;  /* ... and its line */
+    int one_line;           /* JSON Lines: every position is on lines.base_line */
+    sl_linepos lines;       /* line numbers in base */
     int stop;               /* the sink asked us to stop */
     const char *service;    /* of the resource in effect (points into res_tree) */
     cJSON *res_tree;        /* parsed resource in effect */
@@ -130,20 +127,7 @@ typedef struct otlp_dec {
 
 static uint64_t line_at(otlp_dec *d, const char *pos)
 {
-    if (d->one_line) return d->base_line;
-    if (!d->counted || pos < d->counted) {
-        d->counted = d->base;
-        d->counted_line = d->base_line;
-    }
-    const char *p = d->counted;
-    while (p < pos) {
-        const char *nl = memchr(p, '\n', (size_t)(pos - p));
-        if (!nl) break;
-        d->counted_line++;
-        p = nl + 1;
-    }
-    d->counted = pos;
-    return d->counted_line;
+    return d->one_line ? d->lines.base_line : sl_linepos_at(&d->lines, pos);
 }
 
 static void reject(otlp_dec *d, const char *pos, const char *reason, const char *rec, size_t len)
@@ -706,8 +690,7 @@ static int decode_lines(otlp_dec *d, sl_input *in, char *err, size_t errlen)
     int r;
     d->one_line = 1;
     while (!d->stop && (r = sl_input_line(in, &line, &len, &lineno)) == 1) {
-        d->base = line;
-        d->base_line = lineno;
+        sl_linepos_init(&d->lines, line, lineno);
         decode_values(d, line, len, 1);
     }
     if (!d->stop && r < 0) {
@@ -725,8 +708,7 @@ static int decode_document(otlp_dec *d, sl_input *in, char *err, size_t errlen)
         snprintf(err, errlen, "%s", sl_input_error(in) ? sl_input_error(in) : "out of memory");
         return -1;
     }
-    d->base = buf;
-    d->base_line = 1;
+    sl_linepos_init(&d->lines, buf, 1);
     decode_values(d, buf, len, 0);
     free(buf);
     return 0;

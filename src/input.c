@@ -195,3 +195,25 @@ char *sl_input_read_all(sl_input *in, size_t *len)
     *len = n;
     return out;
 }
+
+void sl_linepos_init(sl_linepos *lp, const char *base, uint64_t base_line)
+{
+    lp->base = lp->counted = base;
+    lp->base_line = lp->counted_line = base_line;
+}
+
+uint64_t sl_linepos_at(sl_linepos *lp, const char *pos)
+{
+    if (pos < lp->counted) { /* behind us: count again from the start */
+        lp->counted = lp->base;
+        lp->counted_line = lp->base_line;
+    }
+    for (const char *p = lp->counted; p < pos;) {
+        const char *nl = memchr(p, '\n', (size_t)(pos - p));
+        if (!nl) break;
+        lp->counted_line++;
+        p = nl + 1;
+    }
+    lp->counted = pos;
+    return lp->counted_line;
+}

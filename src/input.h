@@ -41,6 +41,21 @@ int sl_input_line(sl_input *in, char **line, size_t *len, uint64_t *lineno);
 /* The rest of the input in one malloc'd, NUL-terminated buffer (caller frees). */
 char *sl_input_read_all(sl_input *in, size_t *len);
 
+/*
+ * Line numbers of positions in a document held in memory, for messages
+ * about records found by scanning it.  Positions asked for in increasing
+ * order cost one pass over the text in all.
+ */
+typedef struct sl_linepos {
+    const char *base;      /* the document */
+    uint64_t base_line;    /* line number of base[0] */
+    const char *counted;   /* a position already counted ... */
+    uint64_t counted_line; /* ... and its line */
+} sl_linepos;
+
+void sl_linepos_init(sl_linepos *lp, const char *base, uint64_t base_line);
+uint64_t sl_linepos_at(sl_linepos *lp, const char *pos);
+
 /* Uncompressed bytes consumed so far. */
 uint64_t sl_input_bytes(const sl_input *in);
 const char *sl_input_error(const sl_input *in);
