@@ -23,75 +23,18 @@
 #include "format.h"
 #include "spanlite.h"
 
+#define TESTUTIL_PREFIX "zk"
+#include "testutil.h"
+
 extern const sl_format sl_format_zipkin;
 extern const sl_exporter sl_exporter_zipkin; /* links the exporter in */
 
 /* ---- helpers ---------------------------------------------------------- */
 
-static char tmpdir[512];
-
-static int setup_dir(void **state)
-{
-    (void)state;
-    const char *root = getenv("TMPROOT");
-    snprintf(tmpdir, sizeof tmpdir, "%s/zk.XXXXXX", root && *root ? root : "/tmp");
-    return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int teardown_dir(void **state)
-{
-    (void)state;
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    return system(cmd) == 0 ? 0 : -1;
-}
-
-static void path_in(char *out, size_t n, const char *name)
-{
-    snprintf(out, n, "%s/%s", tmpdir, name);
-}
-
 static void fixture(char *out, size_t n, const char *name)
 {
     const char *td = getenv("TESTDATA");
     snprintf(out, n, "%s/zipkin/%s", td ? td : "../../tests/data", name);
-}
-
-static sl_db *open_db(const char *name)
-{
-    char p[600];
-    path_in(p, sizeof p, name);
-    unlink(p);
-    sl_db *db = NULL;
-    assert_int_equal(sl_open(p, 0, &db), SL_OK);
-    return db;
-}
-
-/* First column of the first row as a malloc'd string; NULL for SQL NULL or no row. */
-static char *q(sl_db *db, const char *sql)
-{
-    sqlite3_stmt *st;
-    assert_int_equal(sqlite3_prepare_v2(sl_sqlite(db), sql, -1, &st, NULL), SQLITE_OK);
-    char *r = NULL;
-    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
-        r = strdup((const char *)sqlite3_column_text(st, 0));
-    sqlite3_finalize(st);
-    return r;
-}
-
-static void expect_q(sl_db *db, const char *sql, const char *want)
-{
-    char *got = q(db, sql);
-    if (!want) {
-        if (got) fprintf(stderr, "%s\n  got [%s], want NULL\n", sql, got);
-        assert_null(got);
-        return;
-    }
-    if (!got || strcmp(got, want) != 0) fprintf(stderr, "%s\n  got  [%s]\n  want [%s]\n", sql,
-                                                got ? got : "NULL", want);
-    assert_non_null(got);
-    assert_string_equal(got, want);
-    free(got);
 }
 
 /* Every row of `spans`, all public columns, in a fixed order. */
