@@ -36,25 +36,6 @@ static void fixture(char *out, size_t n, const char *name)
     snprintf(out, n, "%s/csv/%s", td ? td : "../../tests/data", name);
 }
 
-typedef struct rejects {
-    int n;
-    uint64_t lines[16];
-    char reasons[16][128];
-    char records[16][256];
-} rejects;
-
-static void on_reject(void *ctx, const char *source, uint64_t line, const char *reason,
-                      const char *record, size_t len)
-{
-    (void)source;
-    rejects *r = ctx;
-    if (r->n >= 16) return;
-    r->lines[r->n] = line;
-    snprintf(r->reasons[r->n], sizeof r->reasons[0], "%s", reason);
-    snprintf(r->records[r->n], sizeof r->records[0], "%.*s", (int)len, record);
-    r->n++;
-}
-
 /* Import path as csv with the NULL-terminated map; returns sl_import_file's code. */
 static int import(sl_db *db, const char *path, const char *const *map, rejects *rj,
                   sl_import_stats *st)

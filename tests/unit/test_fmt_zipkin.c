@@ -49,25 +49,6 @@ static char *dump(sl_db *db)
     return q(db, sql);
 }
 
-typedef struct rejects {
-    int n;
-    uint64_t lines[16];
-    char reasons[16][128];
-    char records[16][256];
-} rejects;
-
-static void on_reject(void *ctx, const char *source, uint64_t line, const char *reason,
-                      const char *record, size_t len)
-{
-    (void)source;
-    rejects *r = ctx;
-    if (r->n >= 16) return;
-    r->lines[r->n] = line;
-    snprintf(r->reasons[r->n], sizeof r->reasons[0], "%s", reason);
-    snprintf(r->records[r->n], sizeof r->records[0], "%.*s", (int)len, record);
-    r->n++;
-}
-
 static sl_import_stats import(sl_db *db, const char *path, rejects *rj, int want_rc)
 {
     sl_import_opts o = {0};
