@@ -2,6 +2,7 @@
 #include "analysis.h"
 #include "critical_path.h"
 #include "dependencies.h"
+#include "link_rollup.h"
 #include "stats.h"
 #include "workflow.h"
 
@@ -10,6 +11,7 @@ int sl_analysis_register(sqlite3 *db)
     int rc = sl_stats_register(db);
     if (rc == SQLITE_OK) rc = sl_critical_path_register(db);
     if (rc == SQLITE_OK) rc = sl_dependencies_register(db);
+    if (rc == SQLITE_OK) rc = sl_link_rollup_register(db);
     if (rc == SQLITE_OK) rc = sl_workflow_register(db);
     return rc;
 }

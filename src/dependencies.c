@@ -63,6 +63,7 @@
 #include <string.h>
 
 #include "spanlite.h"
+#include "stats.h"
 
 #define NONE UINT32_MAX
 
@@ -106,6 +107,8 @@ struct sl_deps {
     uint32_t *nchild;
     unsigned char *placed;  /* node is in the tree */
     uint32_t root;          /* root node, NONE when synthetic */
+    sl_dep_emit emit;       /* calls go here instead of aggs when set */
+    void *emit_ctx;
 };
 
 static uint64_t hash_bytes(const char *s, uint64_t h)
@@ -217,8 +220,15 @@ static dep_agg *agg_get(sl_deps *d, uint32_t parent, uint32_t child)
     }
 }
 
+void sl_deps_set_emit(sl_deps *d, sl_dep_emit fn, void *ctx)
+{
+    d->emit = fn;
+    d->emit_ctx = ctx;
+}
+
 static int add_link(sl_deps *d, uint32_t parent, uint32_t child, int error, int64_t dur)
 {
+    if (d->emit) return d->emit(d->emit_ctx, parent, child, error, dur);
     dep_agg *a = agg_get(d, parent, child);
     if (!a) return SL_NOMEM;
     if (a->ndur == a->cap) {
@@ -904,7 +914,7 @@ static void scan_free(dep_scan *sc)
 /* ---- SQL glue: the eponymous virtual table ----------------------------- */
 
 enum { COL_PARENT, COL_CHILD, COL_CALLS, COL_ERRORS, COL_AVG, COL_P50, COL_P99,
-       COL_SINCE, COL_UNTIL };
+       COL_SINCE, COL_UNTIL, COL_EXACT, NHIDDEN = 3 };
 
 typedef struct dep_row {
     char *parent, *child;
@@ -920,7 +930,7 @@ typedef struct dep_cursor {
     sqlite3_vtab_cursor base;
     dep_row *rows;
     size_t nrows, pos;
-    sqlite3_value *since, *until; /* copies of the arguments */
+    sqlite3_value *since, *until, *exact; /* copies of the arguments */
 } dep_cursor;
 
 static int dep_connect(sqlite3 *db, void *aux, int argc, const char *const *argv,
@@ -929,7 +939,7 @@ static int dep_connect(sqlite3 *db, void *aux, int argc, const char *const *argv
     (void)aux; (void)argc; (void)argv; (void)err;
     int rc = sqlite3_declare_vtab(db,
         "CREATE TABLE x(parent TEXT, child TEXT, call_count INTEGER, error_count INTEGER,"
-        " avg_ns REAL, p50_ns REAL, p99_ns REAL, since_ns HIDDEN, until_ns HIDDEN)");
+        " avg_ns REAL, p50_ns REAL, p99_ns REAL, since_ns HIDDEN, until_ns HIDDEN, exact HIDDEN)");
     if (rc != SQLITE_OK) return rc;
     dep_vtab *t = sqlite3_malloc(sizeof *t);
     if (!t) return SQLITE_NOMEM;
@@ -946,23 +956,25 @@ static int dep_disconnect(sqlite3_vtab *tab)
     return SQLITE_OK;
 }
 
-/* idxNum bit 1: since_ns given, bit 2: until_ns given (argv in that order). */
+/* idxNum bit k set: hidden column k (since_ns, until_ns, exact) given, in
+ * argv in that order. */
 static int dep_best_index(sqlite3_vtab *tab, sqlite3_index_info *info)
 {
     (void)tab;
-    int where[2] = {-1, -1}, unusable = 0;
+    int where[NHIDDEN] = {-1, -1, -1}, unusable = 0;
     for (int i = 0; i < info->nConstraint; i++) {
         const struct sqlite3_index_constraint *c = &info->aConstraint[i];
         int col = c->iColumn - COL_SINCE;
-        if (col < 0 || col > 1 || c->op != SQLITE_INDEX_CONSTRAINT_EQ) continue;
+        if (col < 0 || col >= NHIDDEN || c->op != SQLITE_INDEX_CONSTRAINT_EQ) continue;
         if (!c->usable) unusable |= 1 << col;
         else where[col] = i;
     }
     /* Like series.c: an argument we cannot have yet rules this plan out. */
-    if ((unusable & 1 && where[0] < 0) || (unusable & 2 && where[1] < 0)) return SQLITE_CONSTRAINT;
+    for (int k = 0; k < NHIDDEN; k++)
+        if (unusable & 1 << k && where[k] < 0) return SQLITE_CONSTRAINT;
     int argv = 0;
     info->idxNum = 0;
-    for (int k = 0; k < 2; k++) {
+    for (int k = 0; k < NHIDDEN; k++) {
         if (where[k] < 0) continue;
         info->aConstraintUsage[where[k]].argvIndex = ++argv;
         info->aConstraintUsage[where[k]].omit = 1;
@@ -994,7 +1006,8 @@ static void rows_free(dep_cursor *c)
     c->nrows = c->pos = 0;
     sqlite3_value_free(c->since);
     sqlite3_value_free(c->until);
-    c->since = c->until = NULL;
+    sqlite3_value_free(c->exact);
+    c->since = c->until = c->exact = NULL;
 }
 
 static int dep_close(sqlite3_vtab_cursor *cur)
@@ -1063,16 +1076,9 @@ static int make_rows(dep_cursor *c, sqlite3 *db, sl_deps *deps)
     return rc;
 }
 
-static int dep_filter(sqlite3_vtab_cursor *cur, int idx_num, const char *idx_str,
-                      int argc, sqlite3_value **argv)
+/* Exact: link every selected trace now (the full scan). */
+static int filter_exact(dep_cursor *c, dep_vtab *t)
 {
-    (void)idx_str;
-    dep_cursor *c = (dep_cursor *)cur;
-    dep_vtab *t = (dep_vtab *)cur->pVtab;
-    rows_free(c);
-    int k = 0;
-    if ((idx_num & 1) && k < argc && !(c->since = sqlite3_value_dup(argv[k++]))) return SQLITE_NOMEM;
-    if ((idx_num & 2) && k < argc && !(c->until = sqlite3_value_dup(argv[k++]))) return SQLITE_NOMEM;
     dep_scan sc;
     memset(&sc, 0, sizeof sc);
     sc.db = t->db;
@@ -1090,6 +1096,89 @@ static int dep_filter(sqlite3_vtab_cursor *cur, int idx_num, const char *idx_str
     scan_free(&sc);
     sl_deps_free(sc.deps);
     return rc;
+}
+
+/* The hourly rollups answer when the window is whole hours (or open) and
+ * they exist; p50/p99 are then sketch estimates (link_rollup.h). */
+static int rollups_answer(dep_cursor *c, dep_vtab *t)
+{
+    sqlite3_value *ends[2] = {c->since, c->until};
+    if (c->exact && sqlite3_value_int(c->exact)) return 0;
+    for (int i = 0; i < 2; i++) {
+        if (!ends[i] || sqlite3_value_type(ends[i]) == SQLITE_NULL) continue;
+        if (sqlite3_value_type(ends[i]) != SQLITE_INTEGER) return 0;
+        if (sqlite3_value_int64(ends[i]) % 3600000000000LL) return 0;
+    }
+    sqlite3_stmt *probe = NULL; /* a warehouse older than schema 004 has none */
+    int have = sqlite3_prepare_v2(t->db, "SELECT 1 FROM link_hour", -1, &probe, NULL) == SQLITE_OK;
+    sqlite3_finalize(probe);
+    return have;
+}
+
+static int filter_rollups(dep_cursor *c, dep_vtab *t)
+{
+    static const char sql[] =
+        "SELECT p.name, ch.name, l.calls, l.errors, l.total / l.calls, l.m"
+        " FROM (SELECT parent_id, child_id, sum(calls) AS calls, sum(errors) AS errors,"
+        "   total(sum_ns) AS total, sketch_merge(sketch) AS m FROM link_hour"
+        "   WHERE (?1 IS NULL OR bucket_ns >= ?1) AND (?2 IS NULL OR bucket_ns < ?2)"
+        "   GROUP BY parent_id, child_id) l"
+        " JOIN service p ON p.id = l.parent_id JOIN service ch ON ch.id = l.child_id"
+        " WHERE l.calls > 0";
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(t->db, sql, -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        if (c->since) sqlite3_bind_value(st, 1, c->since);
+        if (c->until) sqlite3_bind_value(st, 2, c->until);
+    }
+    size_t cap = 0;
+    while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        rc = SQLITE_OK;
+        if (c->nrows == cap) {
+            size_t nc = cap ? cap * 2 : 64;
+            dep_row *r = sqlite3_realloc64(c->rows, sizeof *r * nc);
+            if (!r) { rc = SQLITE_NOMEM; break; }
+            c->rows = r;
+            cap = nc;
+        }
+        dep_row *r = &c->rows[c->nrows];
+        memset(r, 0, sizeof *r);
+        c->nrows++;
+        r->parent = sqlite3_mprintf("%s", sqlite3_column_text(st, 0));
+        r->child = sqlite3_mprintf("%s", sqlite3_column_text(st, 1));
+        if (!r->parent || !r->child) rc = SQLITE_NOMEM;
+        r->link.calls = (uint64_t)sqlite3_column_int64(st, 2);
+        r->link.errors = (uint64_t)sqlite3_column_int64(st, 3);
+        r->link.avg_ns = sqlite3_column_double(st, 4);
+        const void *m = sqlite3_column_blob(st, 5);
+        size_t mn = (size_t)sqlite3_column_bytes(st, 5);
+        if (m && (sl_sketch_blob_percentile(m, mn, 50, &r->link.p50_ns) ||
+                  sl_sketch_blob_percentile(m, mn, 99, &r->link.p99_ns))) {
+            rc = SQLITE_CORRUPT;
+            break;
+        }
+    }
+    if (rc == SQLITE_DONE) rc = SQLITE_OK;
+    if (rc != SQLITE_OK && rc != SQLITE_NOMEM) {
+        sqlite3_free(t->base.zErrMsg);
+        t->base.zErrMsg = sqlite3_mprintf("dependencies(): reading link_hour: %s", sqlite3_errmsg(t->db));
+    }
+    sqlite3_finalize(st);
+    if (rc == SQLITE_OK && c->nrows > 1) qsort(c->rows, c->nrows, sizeof *c->rows, cmp_row);
+    return rc;
+}
+
+static int dep_filter(sqlite3_vtab_cursor *cur, int idx_num, const char *idx_str,
+                      int argc, sqlite3_value **argv)
+{
+    (void)idx_str;
+    dep_cursor *c = (dep_cursor *)cur;
+    dep_vtab *t = (dep_vtab *)cur->pVtab;
+    sqlite3_value **arg[NHIDDEN] = {&c->since, &c->until, &c->exact};
+    rows_free(c);
+    for (int k = 0, i = 0; k < NHIDDEN; k++)
+        if ((idx_num & 1 << k) && i < argc && !(*arg[k] = sqlite3_value_dup(argv[i++]))) return SQLITE_NOMEM;
+    return rollups_answer(c, t) ? filter_rollups(c, t) : filter_exact(c, t);
 }
 
 static int dep_next(sqlite3_vtab_cursor *cur)
@@ -1117,7 +1206,8 @@ static int dep_column(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int col)
     case COL_P50: sqlite3_result_double(ctx, r->link.p50_ns); break;
     case COL_P99: sqlite3_result_double(ctx, r->link.p99_ns); break;
     case COL_SINCE: if (c->since) sqlite3_result_value(ctx, c->since); break;
-    default: if (c->until) sqlite3_result_value(ctx, c->until); break;
+    case COL_UNTIL: if (c->until) sqlite3_result_value(ctx, c->until); break;
+    default: if (c->exact) sqlite3_result_value(ctx, c->exact); break;
     }
     return SQLITE_OK;
 }

@@ -4,14 +4,19 @@
  * DependencyLinker.java, SpanNode.java, Trace.java), as a pure C linker fed
  * one trace at a time and as the SQL table-valued function dependencies.
  *
- * SQL usage (reads the warehouse's internal tables, one pass, no join):
+ * SQL usage:
  *
  *     SELECT parent, child, call_count, error_count FROM dependencies;
  *     SELECT * FROM dependencies(1700000000000000000, 1700003600000000000);
  *     SELECT * FROM dependencies WHERE since_ns = 1700000000000000000;
+ *     SELECT * FROM dependencies(NULL, NULL, 1);       -- exact: full scan
  *
  * The optional arguments since_ns and until_ns select the traces that start
- * in [since_ns, until_ns); NULL leaves a side open.
+ * in [since_ns, until_ns); NULL leaves a side open.  With no window, or one
+ * of whole hours, the rows are added up from the hourly link rollups kept at
+ * ingest (link_rollup.h; p50/p99 then within 1%); otherwise, or with a true
+ * third argument `exact`, every selected trace is linked from its spans in
+ * one pass over the table span, without a join.
  *
  * C usage:
  *
@@ -59,6 +64,14 @@ void sl_deps_free(sl_deps *d);
 /* Add the links of one trace (all spans share a trace id).  The input is
  * not modified.  SL_OK or SL_NOMEM. */
 int sl_deps_put_trace(sl_deps *d, const sl_dep_span *spans, size_t n);
+
+/* Send each call to fn instead of aggregating it (sl_deps_links() then has
+ * nothing to report): the hourly link rollups (link_rollup.c) file each
+ * call under the hour its trace starts in.  fn returns SL_OK or an error
+ * code, which sl_deps_put_trace() passes on.  fn NULL aggregates again. */
+typedef int (*sl_dep_emit)(void *ctx, uint32_t parent, uint32_t child, int error,
+                           int64_t duration_ns);
+void sl_deps_set_emit(sl_deps *d, sl_dep_emit fn, void *ctx);
 
 /* The links so far, ordered by (parent, child), owned by d and valid until
  * the next call on d.  SL_OK or SL_NOMEM. */

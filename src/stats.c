@@ -605,6 +605,84 @@ static int skMerge(Sketch *dst, const Sketch *src)
     return rc;
 }
 
+/* Take one count out of bucket idx; 0 when it holds none (nothing done).
+ * Empty edge buckets are trimmed so a[0] and a[n-1] stay non-zero. */
+static int skStoreRemove(SkStore *s, int idx)
+{
+    if (s->n == 0) return 0;
+    if (idx < s->lo && !s->bCollapsed) return 0;
+    int64_t j = idx < s->lo ? 0 : (int64_t)idx - s->lo; /* collapsed: the lowest bucket */
+    if (j >= (int64_t)s->n || s->a[j] == 0) return 0;
+    s->a[j]--;
+    unsigned k = 0;
+    while (k < s->n && s->a[k] == 0) k++;
+    if (k == s->n) {
+        s->n = 0;
+        return 1;
+    }
+    if (k) {
+        memmove(s->a, s->a + k, (s->n - k) * sizeof *s->a);
+        s->lo += (int)k;
+        s->n -= k;
+    }
+    while (s->a[s->n - 1] == 0) s->n--;
+    return 1;
+}
+
+static double skBucketValue(const Sketch *sk, int idx);
+
+static int skIndex(const Sketch *sk, double m) { return (int)ceil(log(m) / sk->lnGamma); }
+
+/* After a removal, an extreme outside the outermost non-empty bucket is
+ * stale: it becomes that bucket's value, within the relative accuracy.
+ * Bucket indexes decide, as they decided where values went.  (The low end
+ * of a collapsed store holds smaller values legitimately: left alone.) */
+static void skFixBounds(Sketch *sk)
+{
+    const SkStore *neg = &sk->neg, *pos = &sk->pos;
+    double oldMin = sk->rMin;
+    if (neg->n) {
+        int hi = neg->lo + (int)neg->n - 1;
+        if (sk->rMin < 0 && skIndex(sk, -sk->rMin) > hi) sk->rMin = -skBucketValue(sk, hi);
+    } else if (sk->nZero) {
+        if (sk->rMin < 0) sk->rMin = 0;
+    } else if (pos->n && !pos->bCollapsed && (sk->rMin <= 0 || skIndex(sk, sk->rMin) < pos->lo)) {
+        sk->rMin = skBucketValue(sk, pos->lo);
+    }
+    if (pos->n) {
+        int hi = pos->lo + (int)pos->n - 1;
+        if (sk->rMax > 0 && skIndex(sk, sk->rMax) > hi) sk->rMax = skBucketValue(sk, hi);
+    } else if (sk->nZero) {
+        if (sk->rMax > 0) sk->rMax = 0;
+    } else if (neg->n && !neg->bCollapsed && (sk->rMax >= 0 || skIndex(sk, -sk->rMax) < neg->lo)) {
+        sk->rMax = -skBucketValue(sk, neg->lo);
+    }
+    /* Both ends in one bucket: a representative may pass the exact other end. */
+    if (sk->rMin > sk->rMax) {
+        if (sk->rMin != oldMin) sk->rMin = sk->rMax;
+        else sk->rMax = sk->rMin;
+    }
+}
+
+/* Take back one instance of y that was added before (rollups retract the
+ * old links of a trace that grew).  Counts stay exact; stale extremes are
+ * replaced by bucket values (skFixBounds), so they keep the sketch's
+ * relative accuracy instead of being exact. */
+static void skRemove(Sketch *sk, double y)
+{
+    double m = fabs(y);
+    int removed;
+    if (sk->nCount == 0) return;
+    if (m < DBL_MIN) {
+        removed = sk->nZero > 0;
+        sk->nZero -= (uint64_t)removed;
+    } else {
+        removed = skStoreRemove(y > 0 ? &sk->pos : &sk->neg, skIndex(sk, m));
+    }
+    sk->nCount -= (uint64_t)removed;
+    if (removed && sk->nCount) skFixBounds(sk);
+}
+
 /* The magnitude bucket idx stands for (Requirement 11). */
 static double skBucketValue(const Sketch *sk, int idx)
 {
@@ -617,12 +695,20 @@ static double skClamp(const Sketch *sk, double v)
     return v < sk->rMin ? sk->rMin : v > sk->rMax ? sk->rMax : v;
 }
 
+static double skValueAtRank(const Sketch *sk, uint64_t r);
+
 /* Requirement 13: estimate the value of rank floor(q*(n-1)). */
 static double skQuantile(const Sketch *sk, double q)
 {
     uint64_t n = sk->nCount;
     double rank = floor(q * (double)(n - 1));
-    uint64_t r = rank >= (double)(n - 1) ? n - 1 : (uint64_t)rank;
+    return skValueAtRank(sk, rank >= (double)(n - 1) ? n - 1 : (uint64_t)rank);
+}
+
+/* Estimate of the value of 0-based rank r (< nCount). */
+static double skValueAtRank(const Sketch *sk, uint64_t r)
+{
+    uint64_t n = sk->nCount;
     if (r == 0) return sk->rMin;
     if (r >= n - 1) return sk->rMax;
     uint64_t cum = 0;
@@ -1022,6 +1108,39 @@ int sl_sketch_merge_blob(sl_sketch *s, const void *blob, size_t n)
     if (rc == SQLITE_OK) rc = skMerge(&s->sk, &other);
     skFree(&other);
     return rc;
+}
+
+int sl_sketch_merge(sl_sketch *dst, const sl_sketch *src)
+{
+    return skMerge(&dst->sk, &src->sk);
+}
+
+void sl_sketch_remove(sl_sketch *s, double v)
+{
+    if (isfinite(v)) skRemove(&s->sk, v);
+}
+
+int sl_sketch_blob_percentile(const void *blob, size_t n, double p, double *out)
+{
+    Sketch sk;
+    int rc = skDecode(blob, n, &sk);
+    if (rc != SQLITE_OK) return rc;
+    if (sk.nCount == 0) {
+        skFree(&sk);
+        return SQLITE_EMPTY;
+    }
+    double idx = p / 100.0 * (double)(sk.nCount - 1);
+    uint64_t lo = (uint64_t)idx;
+    double frac = idx - (double)lo;
+    *out = skValueAtRank(&sk, lo);
+    if (frac > 0 && lo + 1 < sk.nCount) *out += frac * (skValueAtRank(&sk, lo + 1) - *out);
+    skFree(&sk);
+    return SQLITE_OK;
+}
+
+uint64_t sl_sketch_count(const sl_sketch *s)
+{
+    return s->sk.nCount;
 }
 
 void *sl_sketch_encode(const sl_sketch *s, size_t *n)

@@ -21,6 +21,7 @@
 #define SL_STATS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct sqlite3 sqlite3;
 
@@ -41,6 +42,16 @@ sl_sketch *sl_sketch_new(void);
 void sl_sketch_free(sl_sketch *s);
 int sl_sketch_add(sl_sketch *s, double v);                            /* SQLite code */
 int sl_sketch_merge_blob(sl_sketch *s, const void *blob, size_t n);  /* SQLite code */
+int sl_sketch_merge(sl_sketch *dst, const sl_sketch *src);           /* SQLite code */
+/* Take back one value added before; a value never added is ignored.
+ * Counts stay exact; quantiles keep the relative accuracy. */
+void sl_sketch_remove(sl_sketch *s, double v);
+uint64_t sl_sketch_count(const sl_sketch *s);
+/* Percentile p (0..100) of a sketch BLOB, interpolated between the
+ * estimates of the two closest ranks the way percentile() interpolates
+ * exact values, so each stays within the relative accuracy.  SQLITE_EMPTY
+ * for an empty sketch. */
+int sl_sketch_blob_percentile(const void *blob, size_t n, double p, double *out);
 void *sl_sketch_encode(const sl_sketch *s, size_t *n);
 
 #endif

@@ -9,6 +9,7 @@
  * once per trace at commit, not once per span.
  */
 #include "store.h"
+#include "link_rollup.h"
 #include "span.h"
 #include "stats.h"
 
@@ -118,6 +119,7 @@ struct sl_store {
     agg_table rollup_keys;  /* (hour, operation) -> index in rollups[] */
     rollup_agg *rollups;
     size_t nrollups, rollup_cap;
+    sl_linkroll *links;   /* the dependency graph per hour (link_hour) */
     int64_t data_version; /* as of our last commit: others' commits change it */
     char err[512];
 };
@@ -289,6 +291,7 @@ sl_store *sl_store_new(sqlite3 *db, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
+    if (!(s->links = sl_linkroll_new(db, err, errlen))) goto fail;
     return s;
 fail:
     sl_store_free(s);
@@ -307,6 +310,7 @@ void sl_store_free(sl_store *s)
     free(s->rollups);
     aggs_free(&s->aggs);
     aggs_free(&s->rollup_keys);
+    sl_linkroll_free(s->links);
     free(s);
 }
 
@@ -498,6 +502,23 @@ static int flush_rollup(sl_store *s, rollup_agg *r)
     return rc == SQLITE_DONE ? SQLITE_OK : fail(s, rc, "rollup update");
 }
 
+/* Remember the span for its trace's dependency links (link_rollup.h). */
+static int note_link(sl_store *s, int64_t ref, int64_t service_id, int64_t remote_id, const sl_span *sp)
+{
+    sl_dep_span d = {
+        .span_id = sp->span_id,
+        .parent_span_id = sp->parent_span_id,
+        .service = (uint32_t)service_id,
+        .remote_service = (uint32_t)remote_id,
+        .kind = sp->kind,
+        .error = sp->status == SL_STATUS_ERROR,
+        .shared = (sp->flags & SL_SPAN_SHARED) != 0,
+        .duration_ns = sp->duration_ns,
+    };
+    int rc = sl_linkroll_note(s->links, ref, sp->start_ns, &d);
+    return rc == SQLITE_NOMEM ? fail(s, rc, "noting a span's links") : rc;
+}
+
 /* Copy id into buf lower-cased if it is hex with upper-case digits. */
 static const char *norm_id(const char *id, char *buf, size_t len)
 {
@@ -576,7 +597,8 @@ static int store_one(sl_store *s, const sl_span *in, uint64_t hash, sl_import_st
     }
     st->imported++;
     rc = note_span(s, ref, service_id, &sp, sqlite3_last_insert_rowid(s->db));
-    return rc ? rc : note_rollup(s, service_id, op_id, &sp);
+    if (rc == SQLITE_OK) rc = note_rollup(s, service_id, op_id, &sp);
+    return rc ? rc : note_link(s, ref, service_id, remote_id, &sp);
 }
 
 int sl_store_spans(sl_store *s, const sl_span *spans, const uint64_t *hashes, size_t n,
@@ -629,11 +651,19 @@ int sl_store_begin(sl_store *s)
     /* Ids cached from before another connection's commit may be stale (it
      * may have cleared the warehouse); inside the write lock we know. */
     if (rc == SQLITE_OK && data_version(s) != s->data_version) caches_clear(s);
+    if (rc == SQLITE_OK && (rc = sl_linkroll_begin(s->links)))
+        snprintf(s->err, sizeof s->err, "%s", sl_linkroll_error(s->links));
     return rc;
 }
 
 static int flush_aggs(sl_store *s)
 {
+    /* Links first: relinking reads each trace's start before this update. */
+    int lrc = sl_linkroll_commit(s->links);
+    if (lrc) {
+        snprintf(s->err, sizeof s->err, "%s", sl_linkroll_error(s->links));
+        return lrc;
+    }
     sqlite3_stmt *u = s->st[ST_TRACE_UPDATE];
     for (size_t i = 0; i < s->aggs.naggs; i++) {
         const trace_agg *a = &s->aggs.aggs[i];
@@ -677,4 +707,5 @@ void sl_store_rollback(sl_store *s)
     caches_clear(s);
     aggs_clear(&s->aggs);
     rollups_clear(s);
+    sl_linkroll_reset(s->links);
 }

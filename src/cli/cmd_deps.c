@@ -14,12 +14,8 @@
  *    become '_') behind "s_", with _2, _3 ... appended on a clash; labels
  *    are quoted with '"', '#', '<', '>' written as Mermaid entity codes.
  * Rows, nodes and edges are ordered by (parent, child) names so the output
- * is stable.
- *
- * Until the warehouse registers dependencies() on every connection, a
- * stand-in query linking each span's parent service to its own service
- * (when they differ) is used; it agrees with Zipkin's rules on traces
- * without span kinds and on plain client/server call trees.
+ * is stable.  The graph comes from the hourly link rollups (link_hour)
+ * unless --exact or a window that is not whole hours asks for a scan.
  */
 #include "cli.h"
 #include "buf.h"
@@ -34,16 +30,7 @@ enum { DEPS_DOT = 100, DEPS_MERMAID };
 static const char REAL_SQL[] =
     "SELECT parent, child, call_count, error_count, round(avg_ns / 1e6, 3) AS avg_ms,"
     " round(p50_ns / 1e6, 3) AS p50_ms, round(p99_ns / 1e6, 3) AS p99_ms"
-    " FROM dependencies(:since, :until) ORDER BY parent, child";
-
-static const char STANDIN_SQL[] =
-    "SELECT p.service AS parent, c.service AS child, count(*) AS call_count,"
-    " sum(c.status = 'error') AS error_count"
-    " FROM spans c JOIN spans p ON p.trace_id = c.trace_id AND p.span_id = c.parent_span_id"
-    " JOIN traces t ON t.trace_id = c.trace_id"
-    " WHERE p.service <> c.service"
-    " AND (:since IS NULL OR t.start_ns >= :since) AND (:until IS NULL OR t.start_ns < :until)"
-    " GROUP BY 1, 2 ORDER BY 1, 2";
+    " FROM dependencies(:since, :until, :exact) ORDER BY parent, child";
 
 /* One edge, strings owned. */
 typedef struct dep_edge {
@@ -68,7 +55,7 @@ static void graph_free(dep_graph *g)
 static void usage(FILE *out)
 {
     fprintf(out,
-        "usage: spanlite [--db FILE] deps [--since T] [--until T] [--format F]\n"
+        "usage: spanlite [--db FILE] deps [--since T] [--until T] [--exact] [--format F]\n"
         "\n"
         "The service dependency graph: one row per (parent, child) pair of services with\n"
         "the number of calls and of failed calls, by the rules of Zipkin's\n"
@@ -77,6 +64,9 @@ static void usage(FILE *out)
         "Options:\n"
         "  --since T    only traces starting at or after T (ISO 8601, epoch, or -1h)\n"
         "  --until T    only traces starting before T\n"
+        "  --exact      link every selected trace now and give exact p50/p99 (the default\n"
+        "               adds up the hourly link rollups: counts exact, p50/p99 within 1%%;\n"
+        "               a window that is not whole hours is always exact)\n"
         "  --format F   table (default), json, dot (Graphviz: spanlite deps --format dot |\n"
         "               dot -Tsvg > deps.svg) or mermaid (a flowchart for Markdown)\n"
         "  --help       this help\n"
@@ -111,6 +101,7 @@ typedef struct deps_opts {
     int fmt;
     int64_t since, until;
     int has_since, has_until;
+    int exact;
 } deps_opts;
 
 /* Returns -1 to go on, or an exit status. */
@@ -119,6 +110,7 @@ static int parse_args(int argc, char **argv, deps_opts *o)
     static const struct option opts[] = {{"since", required_argument, NULL, 's'},
                                          {"until", required_argument, NULL, 'u'},
                                          {"format", required_argument, NULL, 'f'},
+                                         {"exact", no_argument, NULL, 'x'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     int c, bad = 0;
@@ -128,6 +120,7 @@ static int parse_args(int argc, char **argv, deps_opts *o)
         case 's': bad = parse_when("--since", optarg, &o->since, &o->has_since); break;
         case 'u': bad = parse_when("--until", optarg, &o->until, &o->has_until); break;
         case 'f': bad = parse_format(optarg, &o->fmt); break;
+        case 'x': o->exact = 1; break;
         case 'h': usage(stdout); return EXIT_OK;
         default: usage(stderr); return EXIT_USAGE;
         }
@@ -148,19 +141,16 @@ static void bind_window(sqlite3_stmt *st, const deps_opts *o)
     if (i && o->has_since) sqlite3_bind_int64(st, i, o->since);
     i = sqlite3_bind_parameter_index(st, ":until");
     if (i && o->has_until) sqlite3_bind_int64(st, i, o->until);
+    sqlite3_bind_int(st, sqlite3_bind_parameter_index(st, ":exact"), o->exact);
 }
 
-/* The graph query: dependencies() when the connection has it, else the
- * stand-in.  NULL after printing the error. */
+/* The graph query; NULL after printing the error. */
 static sqlite3_stmt *prepare_deps(sqlite3 *db, const deps_opts *o)
 {
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(db, REAL_SQL, -1, &st, NULL) != SQLITE_OK) {
-        if (!strstr(sqlite3_errmsg(db), "no such table") ||
-            sqlite3_prepare_v2(db, STANDIN_SQL, -1, &st, NULL) != SQLITE_OK) {
-            cli_error("deps", "%s", sqlite3_errmsg(db));
-            return NULL;
-        }
+        cli_error("deps", "%s", sqlite3_errmsg(db));
+        return NULL;
     }
     bind_window(st, o);
     return st;

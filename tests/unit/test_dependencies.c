@@ -647,7 +647,7 @@ static void sql_errors(void **state)
     assert_int_equal(sqlite3_step(st), SQLITE_ERROR);
     sqlite3_finalize(st);
     assert_non_null(strstr(sqlite3_errmsg(db), "dependencies(): not a spanlite warehouse"));
-    assert_int_not_equal(sqlite3_prepare_v2(db, "SELECT * FROM dependencies(1, 2, 3)", -1, &st, NULL),
+    assert_int_not_equal(sqlite3_prepare_v2(db, "SELECT * FROM dependencies(1, 2, 3, 4)", -1, &st, NULL),
                          SQLITE_OK);
     sqlite3_finalize(st);
     sqlite3_close(db);

@@ -395,6 +395,60 @@ static void test_sketch_merge(void **state)
     expect_real(db, "SELECT sketch_quantile(sketch(abs(x)+1, 0.0001), 0) FROM m", 1.0);
 }
 
+/* The C API used by the link rollups: removal keeps the guarantee for what
+ * remains, and the interpolated percentile follows percentile()'s rule. */
+static void test_sketch_remove_and_percentile(void **state)
+{
+    (void)state;
+    sl_sketch *s = sl_sketch_new();
+    assert_non_null(s);
+    for (int v = 1; v <= 1000; v++) assert_int_equal(sl_sketch_add(s, v), SQLITE_OK);
+    for (int v = 1; v <= 500; v++) sl_sketch_remove(s, v); /* the minimum goes too */
+    sl_sketch_remove(s, 5000.0);                          /* never added: ignored */
+    assert_int_equal(sl_sketch_count(s), 500);
+    size_t n = 0;
+    void *blob = sl_sketch_encode(s, &n);
+    assert_non_null(blob);
+    for (int i = 0; i <= 100; i++) {
+        /* 501..1000 remain: percentile() would interpolate rank i/100*499 */
+        double idx = i / 100.0 * 499.0, want = 501.0 + idx, got = 0;
+        assert_int_equal(sl_sketch_blob_percentile(blob, n, i, &got), SQLITE_OK);
+        if (fabs(got - want) > 0.01 * want * (1 + 1e-12))
+            fail_msg("p%d after removals: got %.17g, true %g", i, got, want);
+    }
+    sqlite3_free(blob);
+    /* remove everything: empty */
+    for (int v = 501; v <= 1000; v++) sl_sketch_remove(s, v);
+    assert_int_equal(sl_sketch_count(s), 0);
+    assert_null(sl_sketch_encode(s, &n));
+    /* 10 and 1000: p50 interpolates halfway (505), each end within 1% */
+    assert_int_equal(sl_sketch_add(s, 10), SQLITE_OK);
+    assert_int_equal(sl_sketch_add(s, 1000), SQLITE_OK);
+    blob = sl_sketch_encode(s, &n);
+    double got = 0;
+    assert_int_equal(sl_sketch_blob_percentile(blob, n, 50, &got), SQLITE_OK);
+    assert_true(fabs(got - 505.0) <= 0.01 * 505.0);
+    sqlite3_free(blob);
+    sl_sketch_free(s);
+    /* Removing both extremes around a value leaves one bucket; the sketch
+     * must still encode validly (rMin <= rMax) and say 100 within 1%. */
+    s = sl_sketch_new();
+    sl_sketch *back = sl_sketch_new();
+    assert_true(s && back);
+    for (int i = 0; i < 3; i++) assert_int_equal(sl_sketch_add(s, (double[]){1, 100, 100.2}[i]), SQLITE_OK);
+    sl_sketch_remove(s, 1);
+    sl_sketch_remove(s, 100.2);
+    blob = sl_sketch_encode(s, &n);
+    assert_non_null(blob);
+    assert_int_equal(sl_sketch_merge_blob(back, blob, n), SQLITE_OK);
+    assert_int_equal(sl_sketch_count(back), 1);
+    assert_int_equal(sl_sketch_blob_percentile(blob, n, 50, &got), SQLITE_OK);
+    assert_true(fabs(got - 100.0) <= 1.0);
+    sqlite3_free(blob);
+    sl_sketch_free(back);
+    sl_sketch_free(s);
+}
+
 /* Take sketch() of 1,2,3, set byte off to val, and expect sketch_count() to
  * reject it. */
 static void expect_bad_sketch(sqlite3 *db, int off, unsigned char val)
@@ -493,6 +547,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_sketch_merge, setup_db, teardown_db),
         cmocka_unit_test_setup_teardown(test_sketch_errors, setup_db, teardown_db),
         cmocka_unit_test_setup_teardown(test_sketch_hand_built, setup_db, teardown_db),
+        cmocka_unit_test(test_sketch_remove_and_percentile),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
