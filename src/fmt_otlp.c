@@ -18,8 +18,14 @@
  *      resource's service.name, else "unknown_service".
  *   5. Input is either JSON Lines (the first line, within the first 256 KB,
  *      holds a complete JSON value: read line by line, memory bounded by the
- *      longest line) or a document (read once; each span is found by
- *      sl_jscan and parsed alone, so memory is the document plus one span).
+ *      longest line) or a document, streamed: read in chunks through a
+ *      window, each resourceSpans element decoded once it is whole there and
+ *      then dropped, so memory is bounded by the biggest resourceSpans
+ *      element plus a chunk (a document that is one giant resourceSpans
+ *      element is held whole).  Either way each span is found by sl_jscan
+ *      and read alone: a plain span (and resource) straight from its text
+ *      (span_fast), any other through a cJSON tree, with the same result.
+ *      Concatenated TracesData values are read in turn.
  *   6. A span that cannot be stored is rejected with its own JSON text and
  *      line; a resourceSpans/scopeSpans element whose resource or scope is
  *      bad is rejected whole; JSON that is broken between records rejects
@@ -85,10 +91,9 @@ static int all_hex(const char *s)
 
 /* Rule 2: an id as stored.  Hex ids are lower-cased in place; an id that is
  * base64 of 8 or 16 bytes becomes hex in out; anything else is kept. */
-static const char *norm_id(cJSON *item, char out[33])
+static const char *norm_id_str(char *s, char out[33])
 {
-    if (!cJSON_IsString(item)) return NULL;
-    char *s = item->valuestring, *p;
+    char *p;
     int upper = 0;
     for (p = s; (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f') || (*p >= 'A' && *p <= 'F'); p++)
         upper |= *p <= 'F' && *p >= 'A';
@@ -108,26 +113,33 @@ static const char *norm_id(cJSON *item, char out[33])
     return out;
 }
 
+static const char *norm_id(cJSON *item, char out[33])
+{
+    return cJSON_IsString(item) ? norm_id_str(item->valuestring, out) : NULL;
+}
+
 /* ---- Decoder state ------------------------------------------------------ */
 
 typedef struct otlp_dec {
     sl_sink *sink;
-    int one_line;           /* JSON Lines: every position is on lines.base_line */
-    sl_linepos lines;       /* line numbers in base */
+    sl_linepos *lines;      /* line numbers in the document window; NULL: ... */
+    uint64_t lineno;        /* ... JSON Lines, every position is on this line */
     int stop;               /* the sink asked us to stop */
-    const char *service;    /* of the resource in effect (points into res_tree) */
+    const char *service;    /* of the resource in effect (in res_tree or res_strs) */
     cJSON *res_tree;        /* parsed resource in effect */
     int has_resource, has_scope;
     sl_buf resource;        /* resource attributes JSON in effect */
     sl_buf scope;           /* scope JSON in effect */
     sl_buf attrs, events, links; /* of the span being built */
+    sl_buf strs;            /* strings of the span read by span_fast() */
+    sl_buf res_strs;        /* service name of the resource read by resource_fast() */
     const char *bad;        /* where the scanner failed */
     char err[200];
 } otlp_dec;
 
 static uint64_t line_at(otlp_dec *d, const char *pos)
 {
-    return d->one_line ? d->lines.base_line : sl_linepos_at(&d->lines, pos);
+    return d->lines ? sl_linepos_at(d->lines, pos) : d->lineno;
 }
 
 static void reject(otlp_dec *d, const char *pos, const char *reason, const char *rec, size_t len)
@@ -331,8 +343,11 @@ static int span_times(otlp_dec *d, cJSON *f[F_COUNT], sl_span *sp)
         snprintf(d->err, sizeof d->err, "endTimeUnixNano before startTimeUnixNano");
         return -1;
     }
+    if (__builtin_sub_overflow(end, start, &sp->duration_ns)) {
+        snprintf(d->err, sizeof d->err, "span longer than 2^63 ns");
+        return -1;
+    }
     sp->start_ns = start;
-    sp->duration_ns = end - start;
     return 0;
 }
 
@@ -371,13 +386,384 @@ static int span_fill(otlp_dec *d, cJSON *span, sl_span *sp, char ids[3][33])
     return 0;
 }
 
+/* ---- The common span, without a tree ------------------------------------
+ *
+ * Most spans are plain: ids, names, attribute keys and string values
+ * without escapes, times as digit strings, attributes of strings, bools,
+ * ints and doubles.  span_fast() reads such a span straight from its text
+ * in one pass, without the cJSON tree whose node and string allocations
+ * were most of the decoding time, and fills sp as span_fill() does from
+ * the tree.  On anything else -- an escape (in a key too), a value of
+ * another type or shape, a repeated member, whatever span_fill() would
+ * reject -- it gives up (returns 0) before handing anything on, and the
+ * span takes the tree path.  It accepts only text that any JSON parser
+ * accepts, so the fast path changes no outcome, only its cost; the unit
+ * test reads spans both ways and compares.  resource_fast() does the same
+ * for a resource.
+ */
+
+/* Like sl_jscan_enter(), but a key with an escape is an error: the tree
+ * path would compare it unescaped. */
+static int fast_enter(sl_jscan *it, const char **k, size_t *kl, const char **v)
+{
+    int r = sl_jscan_enter(it, k, kl, v);
+    return r == 1 && *k && memchr(*k, '\\', *kl) ? -1 : r;
+}
+
+/* End of the string at p if it has no escape or control character (so its
+ * text between the quotes is its value), else NULL. */
+static const char *plain_string_end(const char *p, const char *end)
+{
+    if (p >= end || *p != '"') return NULL;
+    for (p++; p < end; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c == '"') return p + 1;
+        if (c == '\\' || c < 0x20) return NULL;
+    }
+    return NULL;
+}
+
+/* The plain string at p copied, NUL-terminated, into to (which the caller
+ * reserved room in, so earlier copies stay put); *ve past it.  NULL if the
+ * string is not plain. */
+static char *plain_copy(sl_buf *to, const char *p, const char *end, const char **ve)
+{
+    if (!(*ve = plain_string_end(p, end))) return NULL;
+    char *s = to->p + to->len;
+    sl_buf_append(to, p + 1, (size_t)(*ve - p - 2));
+    to->len++; /* keep the NUL */
+    return s;
+}
+
+static const char *literal_end(const char *p, const char *end, const char *lit)
+{
+    size_t n = strlen(lit);
+    return (size_t)(end - p) >= n && !memcmp(p, lit, n) ? p + n : NULL;
+}
+
+/* End of the number at p under JSON's grammar, or NULL; *integral is set
+ * when it has no fraction or exponent, *digits to its integer digits. */
+static const char *number_end(const char *p, const char *end, int *integral, int *digits)
+{
+    const char *q = p;
+    if (q < end && *q == '-') q++;
+    const char *d = q;
+    while (q < end && *q >= '0' && *q <= '9') q++;
+    *digits = (int)(q - d);
+    if (!*digits || (*d == '0' && *digits > 1)) return NULL;
+    *integral = 1;
+    if (q < end && *q == '.') {
+        const char *f = ++q;
+        while (q < end && *q >= '0' && *q <= '9') q++;
+        if (q == f) return NULL;
+        *integral = 0;
+    }
+    if (q < end && (*q == 'e' || *q == 'E')) {
+        if (++q < end && (*q == '+' || *q == '-')) q++;
+        const char *x = q;
+        while (q < end && *q >= '0' && *q <= '9') q++;
+        if (q == x) return NULL;
+        *integral = 0;
+    }
+    return q;
+}
+
+/* An integer as sl_json_int64() reads it: a bare integer of at most 15
+ * digits (exact in the double cJSON makes of it), or a string of an
+ * optional '-' and 1 to 19 digits within int64.  Its end, or NULL for
+ * anything else. */
+static const char *int_end(const char *p, const char *end, int64_t *out)
+{
+    int integral, digits;
+    const char *q = p, *e;
+    if (q < end && *q == '"') {
+        q++;
+        if (q < end && *q == '-') q++;
+        const char *d = q;
+        while (q < end && *q >= '0' && *q <= '9') q++;
+        if (q == d || q - d > 19 || q >= end || *q != '"') return NULL;
+        e = q + 1;
+        q = p + 1;
+    } else {
+        if (!(e = number_end(p, end, &integral, &digits)) || !integral || digits > 15) return NULL;
+        q = p;
+    }
+    int neg = *q == '-';
+    uint64_t u = 0; /* 19 digits fit */
+    for (q += neg; *q >= '0' && *q <= '9'; q++) u = u * 10 + (uint64_t)(*q - '0');
+    if (u > (uint64_t)INT64_MAX + neg) return NULL; /* strtoll would overflow */
+    *out = neg ? (int64_t)(0 - u) : (int64_t)u;
+    return e;
+}
+
+/* A bare number as a double, as cJSON reads it (strtod); NULL for a long
+ * integer (which sl_json_parse() would turn into a string) or other text. */
+static const char *double_end(const char *p, const char *end, double *out)
+{
+    int integral, digits;
+    char tmp[48];
+    const char *e = number_end(p, end, &integral, &digits);
+    if (!e || (integral && digits > 15) || (size_t)(e - p) >= sizeof tmp) return NULL;
+    memcpy(tmp, p, (size_t)(e - p));
+    tmp[e - p] = '\0';
+    *out = strtod(tmp, NULL);
+    return e;
+}
+
+/* End of a member value the tree path ignores, if it is a plain string, a
+ * number, true, false or null; else NULL. */
+static const char *scalar_end(const char *p, const char *end)
+{
+    int integral, digits;
+    if (*p == '"') return plain_string_end(p, end);
+    if (*p == '-' || (*p >= '0' && *p <= '9')) return number_end(p, end, &integral, &digits);
+    const char *e = literal_end(p, end, "true");
+    if (!e) e = literal_end(p, end, "false");
+    return e ? e : literal_end(p, end, "null");
+}
+
+/* The KeyValue whose key kv_string() would look for, and what it finds. */
+typedef struct kv_find {
+    const char *key;   /* wanted key */
+    int seen;          /* the first KeyValue with it has been read */
+    sl_buf *to;        /* where a found value is copied */
+    const char *value; /* its non-empty string value, or NULL */
+} kv_find;
+
+/* One AnyValue object at p appended to b under the storage rule (attrs.h);
+ * [*sv, *sve) is set to a string value's text with quotes.  Its end, or
+ * NULL when the tree path must read it. */
+static const char *anyvalue_fast(sl_buf *b, const char *p, const char *end, const char **sv,
+                                 const char **sve)
+{
+    sl_jscan it;
+    const char *k, *v, *ve;
+    size_t kl;
+    double x;
+    int64_t i;
+    *sv = NULL;
+    if (sl_jscan_open(&it, p, end, '{')) return NULL;
+    int r = fast_enter(&it, &k, &kl, &v);
+    if (r == 0) { /* no value: empty (rule 8) */
+        sl_buf_puts(b, "null");
+        return it.p;
+    }
+    if (r < 0) return NULL;
+    if (key_is(k, kl, "stringValue", "string_value")) {
+        if (!(ve = plain_string_end(v, end))) return NULL;
+        sl_buf_append(b, v, (size_t)(ve - v)); /* plain: its text is how it is written */
+        *sv = v, *sve = ve;
+    } else if (key_is(k, kl, "boolValue", "bool_value")) {
+        if (!(ve = literal_end(v, end, "true")) && !(ve = literal_end(v, end, "false"))) return NULL;
+        sl_buf_append(b, v, (size_t)(ve - v));
+    } else if (key_is(k, kl, "intValue", "int_value")) {
+        if (!(ve = int_end(v, end, &i))) return NULL;
+        sl_jw_int(b, i);
+    } else if (key_is(k, kl, "doubleValue", "double_value")) {
+        if (!(ve = double_end(v, end, &x))) return NULL;
+        sl_attr_write_double(b, x);
+    } else {
+        return NULL;
+    }
+    sl_jscan_resume(&it, ve);
+    return fast_enter(&it, &k, &kl, &v) == 0 ? it.p : NULL; /* one member only */
+}
+
+/* One KeyValue {"key": ..., "value": ...} (in that order) at p appended to
+ * b as a member (after a comma unless first).  Its end, or NULL. */
+static const char *keyvalue_fast(sl_buf *b, int first, const char *p, const char *end, kv_find *f)
+{
+    sl_jscan it;
+    const char *k, *v, *ke, *ve, *sv = NULL, *sve = NULL;
+    size_t kl;
+    if (sl_jscan_open(&it, p, end, '{') || fast_enter(&it, &k, &kl, &v) != 1 || !key_is(k, kl, "key", NULL) ||
+        !(ke = plain_string_end(v, end)))
+        return NULL;
+    if (!first) sl_buf_putc(b, ',');
+    sl_buf_append(b, v, (size_t)(ke - v));
+    sl_buf_putc(b, ':');
+    sl_jscan_resume(&it, ke);
+    int r = fast_enter(&it, &k, &kl, &ve);
+    if (r == 0) {
+        sl_buf_puts(b, "null"); /* no value: empty */
+    } else {
+        if (r < 0 || !key_is(k, kl, "value", NULL)) return NULL;
+        if (literal_end(ve, end, "null")) {
+            sl_buf_puts(b, "null");
+            ve += 4;
+        } else if (!(ve = anyvalue_fast(b, ve, end, &sv, &sve))) {
+            return NULL;
+        }
+        sl_jscan_resume(&it, ve);
+        if (fast_enter(&it, &k, &kl, &ve) != 0) return NULL;
+    }
+    size_t wl = f ? strlen(f->key) : 0;
+    if (f && !f->seen && (size_t)(ke - v - 2) == wl && !memcmp(v + 1, f->key, wl)) {
+        f->seen = 1;
+        if (sv && sve - sv > 2) f->value = plain_copy(f->to, sv, sve, &sve);
+    }
+    return it.p;
+}
+
+/* A KeyValue array at p appended to b as sl_attr_from_keyvalues() would;
+ * *after past it.  The member count, or -1 when the tree path must read it. */
+static int keyvalues_fast(sl_buf *b, const char *p, const char *end, const char **after, kv_find *f)
+{
+    sl_jscan it;
+    const char *k, *e;
+    size_t kl;
+    int r, n = 0;
+    if (sl_jscan_open(&it, p, end, '[')) return -1;
+    sl_buf_putc(b, '{');
+    while ((r = sl_jscan_enter(&it, &k, &kl, &e)) == 1) {
+        if (!(e = keyvalue_fast(b, n == 0, e, end, f))) return -1;
+        sl_jscan_resume(&it, e);
+        n++;
+    }
+    if (r < 0) return -1;
+    sl_buf_putc(b, '}');
+    *after = it.p;
+    return n;
+}
+
+/* events or links at p, through the tree (they are rare): build them into
+ * their buffer; *after past them.  0, or -1. */
+static int span_list_fast(otlp_dec *d, int (*build)(otlp_dec *, const cJSON *), const char *p,
+                          const char *end, const char **after)
+{
+    if (*p != '[' || !(*after = sl_jscan_skip(p, end))) return -1;
+    cJSON *t = sl_json_parse(p, (size_t)(*after - p), d->err, sizeof d->err);
+    int rc = t ? build(d, t) : -1;
+    cJSON_Delete(t);
+    return rc;
+}
+
+/* status {"code", "message"}: into sp.  Its end, or NULL. */
+static const char *status_fast(otlp_dec *d, const char *p, const char *end, sl_span *sp)
+{
+    sl_jscan it;
+    const char *k, *v, *ve = NULL;
+    size_t kl;
+    int r, code_seen = 0, msg_seen = 0;
+    int64_t i;
+    if (sl_jscan_open(&it, p, end, '{')) return NULL;
+    while ((r = fast_enter(&it, &k, &kl, &v)) == 1) {
+        if (key_is(k, kl, "code", NULL) && !code_seen++) {
+            char *name;
+            if ((ve = int_end(v, end, &i)) && *v != '"') sp->status = i >= 0 && i <= SL_STATUS_ERROR ? (int)i : 0;
+            else if ((name = plain_copy(&d->strs, v, end, &ve))) sp->status = sl_status_parse(name) >= 0 ? sl_status_parse(name) : 0;
+            else return NULL;
+        } else if (key_is(k, kl, "message", NULL) && !msg_seen++) {
+            char *msg = plain_copy(&d->strs, v, end, &ve);
+            if (!msg) return NULL;
+            sp->status_message = *msg ? msg : NULL;
+        } else {
+            return NULL;
+        }
+        sl_jscan_resume(&it, ve);
+    }
+    return r == 0 ? it.p : NULL;
+}
+
+/* One span member into sp; ve past its value.  0, or -1. */
+static int span_member_fast(otlp_dec *d, int field, const char *v, const char *end, const char **ve,
+                            sl_span *sp, char ids[3][33], int64_t times[2], kv_find *peer, int *nattrs)
+{
+    char *s;
+    int64_t i;
+    switch (field) {
+    case F_TRACE:
+    case F_SPAN:
+    case F_PARENT:
+        if (!(s = plain_copy(&d->strs, v, end, ve))) return -1;
+        if (field == F_TRACE) sp->trace_id = norm_id_str(s, ids[0]);
+        else if (field == F_SPAN) sp->span_id = norm_id_str(s, ids[1]);
+        else sp->parent_span_id = *s ? norm_id_str(s, ids[2]) : NULL;
+        return 0;
+    case F_NAME:
+        return (sp->operation = plain_copy(&d->strs, v, end, ve)) ? 0 : -1;
+    case F_KIND:
+        if ((*ve = int_end(v, end, &i)) && *v != '"') {
+            sp->kind = i >= 0 && i <= SL_KIND_CONSUMER ? (int)i : 0;
+        } else if ((s = plain_copy(&d->strs, v, end, ve))) {
+            int k = sl_kind_parse(s);
+            sp->kind = k >= 0 ? k : 0;
+        } else {
+            return -1;
+        }
+        return 0;
+    case F_START:
+    case F_END:
+        return (*ve = int_end(v, end, &times[field == F_END])) ? 0 : -1;
+    case F_ATTRS:
+        return (*nattrs = keyvalues_fast(&d->attrs, v, end, ve, peer)) < 0 ? -1 : 0;
+    case F_EVENTS:
+        return span_list_fast(d, build_events, v, end, ve);
+    case F_LINKS:
+        return span_list_fast(d, build_links, v, end, ve);
+    case F_STATUS:
+        return (*ve = status_fast(d, v, end, sp)) ? 0 : -1;
+    default: /* a member the tree path ignores */
+        return (*ve = scalar_end(v, end)) ? 0 : -1;
+    }
+}
+
+static int span_field(const char *k, size_t kl)
+{
+    for (int i = 0; i < F_COUNT; i++)
+        if (k[0] == span_fields[i].camel[0] && key_is(k, kl, span_fields[i].camel, span_fields[i].snake))
+            return i;
+    return F_COUNT;
+}
+
+/* The span [p, pe) into sp as span_fill() would, or 0 to leave it to that. */
+static int span_fast(otlp_dec *d, const char *p, const char *pe, sl_span *sp, char ids[3][33])
+{
+    sl_jscan it;
+    const char *k, *v, *ve;
+    size_t kl;
+    int r, seen = 0, nattrs = 0;
+    int64_t times[2];
+    kv_find peer = {"peer.service", 0, &d->strs, NULL};
+    memset(sp, 0, sizeof *sp);
+    sl_buf_reset(&d->strs);
+    sl_buf_reset(&d->attrs);
+    sl_buf_reset(&d->events);
+    sl_buf_reset(&d->links);
+    /* Copies of its strings fit in its length: none moves once made. */
+    if (sl_buf_reserve(&d->strs, (size_t)(pe - p) + 1) || sl_jscan_open(&it, p, pe, '{')) return 0;
+    while ((r = fast_enter(&it, &k, &kl, &v)) == 1) {
+        int field = span_field(k, kl);
+        if (field < F_COUNT && (seen & (1 << field))) return 0; /* the tree path takes the first */
+        if (field < F_COUNT) seen |= 1 << field;
+        if (span_member_fast(d, field, v, pe, &ve, sp, ids, times, &peer, &nattrs)) return 0;
+        sl_jscan_resume(&it, ve);
+    }
+    int need = 1 << F_TRACE | 1 << F_SPAN | 1 << F_START | 1 << F_END;
+    if (r < 0 || sl_jscan_ws(it.p, pe) != pe || (seen & need) != need || !*sp->trace_id || !*sp->span_id ||
+        times[1] < times[0] || __builtin_sub_overflow(times[1], times[0], &sp->duration_ns) ||
+        d->attrs.oom || d->events.oom || d->links.oom)
+        return 0;
+    sp->start_ns = times[0];
+    if (!sp->operation) sp->operation = "";
+    sp->service = d->service;
+    sp->attributes = nattrs ? d->attrs.p : NULL;
+    sp->events = d->events.len ? d->events.p : NULL;
+    sp->links = d->links.len ? d->links.p : NULL;
+    sp->remote_service = peer.value;
+    sp->resource = d->has_resource ? d->resource.p : NULL;
+    sp->scope = d->has_scope ? d->scope.p : NULL;
+    return 1;
+}
+
 static void decode_span(otlp_dec *d, const char *p, const char *pe)
 {
-    cJSON *tree = sl_json_parse(p, (size_t)(pe - p), d->err, sizeof d->err);
+    cJSON *tree = NULL;
     sl_span sp;
     char ids[3][33];
     const char *why = NULL;
-    if (!tree || span_fill(d, tree, &sp, ids)) {
+    if (!span_fast(d, p, pe, &sp, ids) &&
+        (!(tree = sl_json_parse(p, (size_t)(pe - p), d->err, sizeof d->err)) || span_fill(d, tree, &sp, ids))) {
         reject(d, p, d->err, p, (size_t)(pe - p));
     } else if ((why = sl_span_check(&sp))) {
         reject(d, p, why, p, (size_t)(pe - p));
@@ -398,11 +784,35 @@ static void clear_resource(otlp_dec *d)
     sl_buf_reset(&d->resource);
 }
 
-/* Parse the resource at [p, pe) (p NULL: none) and make it current. */
-static int set_resource(otlp_dec *d, const char *p, const char *pe)
+/* The resource at [p, pe) made current without a tree, as resource_tree()
+ * would (after clear_resource()); 0 to leave it to that. */
+static int resource_fast(otlp_dec *d, const char *p, const char *pe)
 {
-    clear_resource(d);
-    if (!p) return 0;
+    sl_jscan it;
+    const char *k, *v, *ve;
+    size_t kl;
+    int r, n = 0, seen = 0;
+    kv_find svc = {"service.name", 0, &d->res_strs, NULL};
+    sl_buf_reset(&d->res_strs);
+    if (sl_buf_reserve(&d->res_strs, (size_t)(pe - p) + 1) || sl_jscan_open(&it, p, pe, '{')) return 0;
+    while ((r = fast_enter(&it, &k, &kl, &v)) == 1) {
+        if (key_is(k, kl, "attributes", NULL)) {
+            if (seen++ || (n = keyvalues_fast(&d->resource, v, pe, &ve, &svc)) < 0) return 0;
+        } else if (!(ve = scalar_end(v, pe))) {
+            return 0;
+        }
+        sl_jscan_resume(&it, ve);
+    }
+    if (r < 0 || sl_jscan_ws(it.p, pe) != pe || d->resource.oom) return 0;
+    if (!seen) sl_buf_puts(&d->resource, "{}");
+    d->has_resource = n > 0;
+    if (svc.value) d->service = svc.value;
+    return 1;
+}
+
+/* The resource at [p, pe) parsed and made current (after clear_resource()). */
+static int resource_tree(otlp_dec *d, const char *p, const char *pe)
+{
     d->res_tree = sl_json_parse(p, (size_t)(pe - p), d->err, sizeof d->err);
     if (!d->res_tree) return -1;
     const cJSON *attrs = sl_json_get(d->res_tree, "attributes");
@@ -412,6 +822,15 @@ static int set_resource(otlp_dec *d, const char *p, const char *pe)
     const char *svc = kv_string(attrs, "service.name");
     if (svc) d->service = svc;
     return 0;
+}
+
+/* The resource at [p, pe) (p NULL: none) made current. */
+static int set_resource(otlp_dec *d, const char *p, const char *pe)
+{
+    clear_resource(d);
+    if (!p || resource_fast(d, p, pe)) return 0;
+    clear_resource(d);
+    return resource_tree(d, p, pe);
 }
 
 /* scope -> {"name"(,"version")(,"attributes")(,"dropped_attributes_count")}, or none
@@ -644,29 +1063,23 @@ static void dec_free(otlp_dec *d)
     sl_buf_free(&d->attrs);
     sl_buf_free(&d->events);
     sl_buf_free(&d->links);
+    sl_buf_free(&d->strs);
+    sl_buf_free(&d->res_strs);
 }
 
-/* Every TracesData value in buf, one after another (a document, or JSON Lines
- * read whole). */
-static void decode_values(otlp_dec *d, const char *buf, size_t len, int whole_line)
+/* Every TracesData value on one line of JSON Lines; broken JSON rejects
+ * the line. */
+static void decode_line(otlp_dec *d, const char *line, size_t len)
 {
-    const char *p = buf, *end = buf + len;
+    const char *p = line, *end = line + len;
     while (!d->stop && (p = sl_jscan_ws(p, end)) < end) {
         const char *next;
         clear_resource(d);
-        if (decode_traces_data(d, p, end, &next) == 0) {
-            p = next;
-            continue;
+        if (decode_traces_data(d, p, end, &next)) {
+            reject(d, line, d->err, line, len);
+            return;
         }
-        char why[sizeof d->err + 64];
-        if (whole_line) {
-            snprintf(why, sizeof why, "%s", d->err);
-            reject(d, buf, why, buf, len);
-        } else {
-            snprintf(why, sizeof why, "%s (the rest of the input is rejected)", d->err);
-            reject(d, d->bad, why, d->bad, (size_t)(end - d->bad));
-        }
-        return;
+        p = next;
     }
 }
 
@@ -686,13 +1099,8 @@ static int decode_lines(otlp_dec *d, sl_input *in, char *err, size_t errlen)
 {
     char *line;
     size_t len;
-    uint64_t lineno;
     int r;
-    d->one_line = 1;
-    while (!d->stop && (r = sl_input_line(in, &line, &len, &lineno)) == 1) {
-        sl_linepos_init(&d->lines, line, lineno);
-        decode_values(d, line, len, 1);
-    }
+    while (!d->stop && (r = sl_input_line(in, &line, &len, &d->lineno)) == 1) decode_line(d, line, len);
     if (!d->stop && r < 0) {
         snprintf(err, errlen, "%s", sl_input_error(in));
         return -1;
@@ -700,18 +1108,187 @@ static int decode_lines(otlp_dec *d, sl_input *in, char *err, size_t errlen)
     return 0;
 }
 
-static int decode_document(otlp_dec *d, sl_input *in, char *err, size_t errlen)
+/* ---- Streaming a document ------------------------------------------------
+ *
+ * Rule 5's document mode.  The input passes through a window (sl_window);
+ * the top level of each TracesData -- its resourceSpans (resource_spans,
+ * batches) arrays and Tempo's "trace" wrapper -- is walked one token group
+ * at a time by a small state machine whose only hold on the window is an
+ * offset, and each resourceSpans element is handed to
+ * decode_resource_spans() once it is whole in the window.  A step that finds
+ * its tokens cut off at the window's end changes nothing and asks for more
+ * input; the window then drops what was consumed (counting its lines) and at
+ * least doubles what it holds, so memory stays within about twice the
+ * biggest resourceSpans element (or other TracesData member) plus a chunk
+ * (256 KB).  A document that is one giant resourceSpans element is held
+ * whole, as before.
+ *
+ * At the end of the input, an element still cut off is decoded as far as it
+ * goes (its spans before the cut are imported).  On broken JSON the rest of
+ * the input is read and rejected in one piece, as when the document was
+ * read whole; brackets that do not match look like an element cut off, so
+ * they are only found (and the rest held) once the input ends.
+ */
+
+#ifndef OTLP_CHUNK /* a seam: the unit test compiles this file with a tiny window */
+#define OTLP_CHUNK (256u << 10)
+#endif
+#define OTLP_NEST 64 /* containers open at once: TracesData objects nested by "trace", arrays */
+
+/* What a step did: failed on broken JSON (d->bad, d->err), needs more
+ * input, moved on, or reached the end of the input. */
+enum { ST_FAIL = -1, ST_MORE, ST_STEP, ST_DONE };
+
+typedef struct otlp_stream {
+    sl_window w;
+    size_t pos;   /* w.buf[0, pos) is consumed */
+    int depth;    /* containers open */
+    struct {
+        char close; /* '}': a TracesData object; ']': its resourceSpans array */
+        int n;      /* members or elements walked so far */
+    } open[OTLP_NEST];
+} otlp_stream;
+
+/* Did the scanner stop at at because the window ends, not because the JSON
+ * is wrong?  (It fails at the window's end, or on a key whose closing quote
+ * is not there yet.) */
+static int cut_off(const otlp_stream *s, const char *at, const char *end)
 {
-    size_t len;
-    char *buf = sl_input_read_all(in, &len);
-    if (!buf) {
-        snprintf(err, errlen, "%s", sl_input_error(in) ? sl_input_error(in) : "out of memory");
+    /* (sl_jscan_ws() takes a byte order mark for whitespace: part of one
+     * at the end may be one.) */
+    return !s->w.eof && (at >= end || (*at == '"' && !sl_jscan_skip(at, end)) ||
+                         (end - at < 3 && !memcmp(at, "\xEF\xBB\xBF", (size_t)(end - at))));
+}
+
+/* Is a value scanned to ve whole?  One ending exactly at the window's end
+ * may be a number that goes on. */
+static int whole(const otlp_stream *s, const char *ve, const char *end)
+{
+    return ve && (ve < end || s->w.eof);
+}
+
+static int stream_push(otlp_dec *d, otlp_stream *s, const char *at, char close)
+{
+    if (s->depth == OTLP_NEST) return scan_error(d, at, "TracesData (nested too deeply)");
+    s->open[s->depth].close = close;
+    s->open[s->depth++].n = 0;
+    s->pos = (size_t)(at + 1 - s->w.buf);
+    return ST_STEP;
+}
+
+/* Between TracesData values: the next one opens. */
+static int step_top(otlp_dec *d, otlp_stream *s, const char *p, const char *end)
+{
+    p = sl_jscan_ws(p, end);
+    s->pos = (size_t)(p - s->w.buf);
+    if (p == end) return s->w.eof ? ST_DONE : ST_MORE;
+    if (*p != '{') {
+        if (cut_off(s, p, end)) return ST_MORE;
+        d->bad = p;
+        snprintf(d->err, sizeof d->err, "expected a JSON object (OTLP TracesData)");
+        return ST_FAIL;
+    }
+    clear_resource(d);
+    return stream_push(d, s, p, '}');
+}
+
+/* The next member of a TracesData object. */
+static int step_traces_data(otlp_dec *d, otlp_stream *s, const char *p, const char *end)
+{
+    sl_jscan it = {p, end, '}', s->open[s->depth - 1].n};
+    const char *k, *v, *ve;
+    size_t kl;
+    int r = sl_jscan_enter(&it, &k, &kl, &v);
+    if (r < 0) return cut_off(s, it.p, end) ? ST_MORE : scan_error(d, it.p, "TracesData");
+    if (r == 0) {
+        s->depth--;
+        s->pos = (size_t)(it.p - s->w.buf);
+        return ST_STEP;
+    }
+    if ((key_is(k, kl, "resourceSpans", "resource_spans") || key_is(k, kl, "batches", NULL)) && *v == '[') {
+        s->open[s->depth - 1].n = it.n;
+        return stream_push(d, s, v, ']');
+    }
+    if (key_is(k, kl, "trace", NULL) && *v == '{') {
+        s->open[s->depth - 1].n = it.n;
+        return stream_push(d, s, v, '}');
+    }
+    ve = sl_jscan_skip(v, end);
+    if (!whole(s, ve, end)) return s->w.eof ? scan_error(d, v, "TracesData") : ST_MORE;
+    s->open[s->depth - 1].n = it.n;
+    s->pos = (size_t)(ve - s->w.buf);
+    return ST_STEP;
+}
+
+/* The next element of a resourceSpans array, decoded once it is whole. */
+static int step_resource_spans(otlp_dec *d, otlp_stream *s, const char *p, const char *end)
+{
+    sl_jscan it = {p, end, ']', s->open[s->depth - 1].n};
+    const char *k, *e, *ee, *after;
+    size_t kl;
+    int r = sl_jscan_enter(&it, &k, &kl, &e);
+    if (r < 0) return cut_off(s, it.p, end) ? ST_MORE : scan_error(d, it.p, "resourceSpans");
+    if (r == 0) {
+        s->depth--;
+        s->pos = (size_t)(it.p - s->w.buf);
+        return ST_STEP;
+    }
+    ee = sl_jscan_skip(e, end);
+    if (!whole(s, ee, end)) {
+        if (!s->w.eof) return ST_MORE;
+        ee = end; /* cut off for good: decode what there is */
+    }
+    if (decode_resource_spans(d, e, ee, &after)) return ST_FAIL;
+    s->open[s->depth - 1].n = it.n;
+    s->pos = (size_t)(after - s->w.buf);
+    return ST_STEP;
+}
+
+static int stream_step(otlp_dec *d, otlp_stream *s)
+{
+    if (!s->w.buf) return ST_MORE; /* nothing read yet */
+    const char *p = s->w.buf + s->pos, *end = s->w.buf + s->w.len;
+    if (!s->depth) return step_top(d, s, p, end);
+    if (s->open[s->depth - 1].close == '}') return step_traces_data(d, s, p, end);
+    return step_resource_spans(d, s, p, end);
+}
+
+/* Broken JSON at d->bad: reject it and the rest of the input. */
+static int reject_rest(otlp_dec *d, otlp_stream *s, sl_input *in, char *err, size_t errlen)
+{
+    int r = sl_window_more(&s->w, in, (size_t)(d->bad - s->w.buf));
+    while (r > 0) r = sl_window_more(&s->w, in, 0);
+    if (r < 0) {
+        snprintf(err, errlen, "%s", *sl_input_error(in) ? sl_input_error(in) : "out of memory");
         return -1;
     }
-    sl_linepos_init(&d->lines, buf, 1);
-    decode_values(d, buf, len, 0);
-    free(buf);
+    char why[sizeof d->err + 64];
+    snprintf(why, sizeof why, "%s (the rest of the input is rejected)", d->err);
+    reject(d, s->w.buf, why, s->w.buf, s->w.len);
     return 0;
+}
+
+static int decode_document(otlp_dec *d, sl_input *in, char *err, size_t errlen)
+{
+    otlp_stream s;
+    int r = ST_MORE, rc = 0;
+    memset(&s, 0, sizeof s);
+    sl_window_init(&s.w, OTLP_CHUNK);
+    d->lines = &s.w.lines;
+    while (!d->stop && (r = stream_step(d, &s)) != ST_DONE && r != ST_FAIL) {
+        if (r == ST_STEP) continue;
+        int m = sl_window_more(&s.w, in, s.pos);
+        s.pos = 0;
+        if (m < 0) {
+            snprintf(err, errlen, "%s", *sl_input_error(in) ? sl_input_error(in) : "out of memory");
+            rc = -1;
+            break;
+        }
+    }
+    if (r == ST_FAIL && !d->stop) rc = reject_rest(d, &s, in, err, errlen);
+    d->lines = NULL;
+    sl_window_free(&s.w);
+    return rc;
 }
 
 static int otlp_decode(sl_input *in, sl_sink *sink, char *err, size_t errlen)

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,6 +67,32 @@ const char *sl_input_name(const sl_input *in) { return in->name; }
 const char *sl_input_error(const sl_input *in) { return in->err; }
 uint64_t sl_input_bytes(const sl_input *in) { return in->consumed; }
 
+/* gzread() into buf, setting eof at the end.  Returns the byte count, 0 at
+ * end of input, -1 on error (message in in->err). */
+static long gz_read(sl_input *in, char *buf, size_t cap)
+{
+    if (cap > INT_MAX) cap = INT_MAX;
+    int n = gzread(in->gz, buf, (unsigned)cap);
+    if (n < 0) {
+        int zerr;
+        const char *msg = gzerror(in->gz, &zerr);
+        snprintf(in->err, sizeof in->err, "read error: %s",
+                 zerr == Z_ERRNO ? strerror(errno) : msg);
+        return -1;
+    }
+    if (n == 0) {
+        in->eof = 1;
+        /* gzread stops quietly at a truncated gzip stream; say so. */
+        int zerr;
+        gzerror(in->gz, &zerr);
+        if (zerr != Z_OK && zerr != Z_BUF_ERROR) {
+            snprintf(in->err, sizeof in->err, "read error: %s", gzerror(in->gz, &zerr));
+            return -1;
+        }
+    }
+    return n;
+}
+
 /* Read more bytes after the unread ones, growing the buffer up to max.
  * Returns bytes added, 0 at end of input, -1 on error. */
 static long fill(sl_input *in, size_t max)
@@ -87,25 +114,8 @@ static long fill(sl_input *in, size_t max)
         in->buf = b;
         in->cap = cap;
     }
-    int n = gzread(in->gz, in->buf + in->end, (unsigned)(in->cap - in->end));
-    if (n < 0) {
-        int zerr;
-        const char *msg = gzerror(in->gz, &zerr);
-        snprintf(in->err, sizeof in->err, "read error: %s",
-                 zerr == Z_ERRNO ? strerror(errno) : msg);
-        return -1;
-    }
-    if (n == 0) {
-        in->eof = 1;
-        /* gzread stops quietly at a truncated gzip stream; say so. */
-        int zerr;
-        gzerror(in->gz, &zerr);
-        if (zerr != Z_OK && zerr != Z_BUF_ERROR) {
-            snprintf(in->err, sizeof in->err, "read error: %s", gzerror(in->gz, &zerr));
-            return -1;
-        }
-    }
-    in->end += (size_t)n;
+    long n = gz_read(in, in->buf + in->end, in->cap - in->end);
+    if (n > 0) in->end += (size_t)n;
     return n;
 }
 
@@ -196,6 +206,21 @@ char *sl_input_read_all(sl_input *in, size_t *len)
     return out;
 }
 
+long sl_input_read(sl_input *in, char *buf, size_t cap)
+{
+    size_t held = in->end - in->pos;
+    long n;
+    if (held) { /* what a peek or a line read buffered comes first */
+        n = (long)(held < cap ? held : cap);
+        memcpy(buf, in->buf + in->pos, (size_t)n);
+        in->pos += (size_t)n;
+    } else {
+        n = in->eof ? 0 : gz_read(in, buf, cap);
+    }
+    if (n > 0) in->consumed += (uint64_t)n;
+    return n;
+}
+
 void sl_linepos_init(sl_linepos *lp, const char *base, uint64_t base_line)
 {
     lp->base = lp->counted = base;
@@ -216,4 +241,69 @@ uint64_t sl_linepos_at(sl_linepos *lp, const char *pos)
     }
     lp->counted = pos;
     return lp->counted_line;
+}
+
+/* ---- Window ---- */
+
+void sl_window_init(sl_window *w, size_t chunk)
+{
+    memset(w, 0, sizeof *w);
+    w->chunk = chunk ? chunk : 1;
+    sl_linepos_init(&w->lines, NULL, 1);
+}
+
+void sl_window_free(sl_window *w)
+{
+    free(w->buf);
+    w->buf = NULL;
+    w->len = w->cap = 0;
+}
+
+/* Forget buf[0, n): its lines are counted first, then the rest slides down. */
+static void window_drop(sl_window *w, size_t n)
+{
+    if (!n) return;
+    uint64_t line = sl_linepos_at(&w->lines, w->buf + n);
+    memmove(w->buf, w->buf + n, w->len - n + 1); /* with the NUL */
+    w->len -= n;
+    sl_linepos_init(&w->lines, w->buf, line);
+}
+
+/* Room for cap bytes (and a NUL); lines follow the buffer if it moves. */
+static int window_reserve(sl_window *w, size_t cap)
+{
+    if (cap <= w->cap && w->buf) return 0;
+    size_t counted = w->buf ? (size_t)(w->lines.counted - w->buf) : 0;
+    char *b = realloc(w->buf, cap + 1);
+    if (!b) return -1;
+    w->buf = b;
+    w->cap = cap;
+    w->lines.base = b;
+    w->lines.counted = b + counted;
+    return 0;
+}
+
+int sl_window_more(sl_window *w, sl_input *in, size_t consumed)
+{
+    window_drop(w, consumed);
+    if (w->eof) return 0;
+    /* Double what is held (or add a chunk): the re-scans of a record cut
+     * off again and again then add up to about twice its size. */
+    size_t want = w->len + (w->len > w->chunk ? w->len : w->chunk);
+    if (want > w->cap && window_reserve(w, want > 2 * w->cap ? want : 2 * w->cap)) {
+        snprintf(in->err, sizeof in->err, "out of memory");
+        return -1;
+    }
+    size_t before = w->len;
+    while (w->len < want) {
+        long n = sl_input_read(in, w->buf + w->len, w->cap - w->len);
+        if (n < 0) return -1;
+        if (n == 0) {
+            w->eof = 1;
+            break;
+        }
+        w->len += (size_t)n;
+    }
+    w->buf[w->len] = '\0';
+    return w->len > before;
 }

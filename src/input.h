@@ -5,7 +5,9 @@
  * Line-oriented formats pull one line at a time with sl_input_line(); the
  * returned line lives in the input's buffer until the next call, so memory
  * stays bounded by the longest line (capped at SL_INPUT_MAX_LINE).  Whole-
- * document formats call sl_input_read_all() once.
+ * document formats either call sl_input_read_all() once, or stream: an
+ * sl_window holds the part of the document still being scanned, the reader
+ * drops what it has consumed and asks for more when a record is cut off.
  */
 #ifndef SL_INPUT_H
 #define SL_INPUT_H
@@ -41,6 +43,11 @@ int sl_input_line(sl_input *in, char **line, size_t *len, uint64_t *lineno);
 /* The rest of the input in one malloc'd, NUL-terminated buffer (caller frees). */
 char *sl_input_read_all(sl_input *in, size_t *len);
 
+/* Up to cap bytes of the rest of the input into buf (bytes buffered by a
+ * peek or a line read come first).  Returns the byte count, 0 at end of
+ * input, -1 on a read error (message in sl_input_error()). */
+long sl_input_read(sl_input *in, char *buf, size_t cap);
+
 /*
  * Line numbers of positions in a document held in memory, for messages
  * about records found by scanning it.  Positions asked for in increasing
@@ -55,6 +62,44 @@ typedef struct sl_linepos {
 
 void sl_linepos_init(sl_linepos *lp, const char *base, uint64_t base_line);
 uint64_t sl_linepos_at(sl_linepos *lp, const char *pos);
+
+/*
+ * A sliding window over an input, for scanning records out of a document
+ * without holding all of it:
+ *
+ *   sl_window w;
+ *   sl_window_init(&w, chunk);
+ *   size_t pos = 0;                            // consumed: buf[0, pos)
+ *   for (;;) {
+ *       ... take complete records from buf[pos, len), advancing pos;
+ *       ... a record cut off at len (and !w.eof): ask for more:
+ *       int r = sl_window_more(&w, in, pos);   // drops buf[0, pos) first
+ *       pos = 0;
+ *       if (r < 0) error; if (r == 0) w.eof is set: what is held is all
+ *   }
+ *   sl_window_free(&w);
+ *
+ * Each call at least doubles the bytes held after the consumed ones (or
+ * reads one chunk when that is more), so re-scanning a record that was cut
+ * off costs linear time overall however big the record, and memory stays
+ * bounded by the biggest record taken whole plus a chunk or so.  Line
+ * numbers of positions in buf come from lines, which the window keeps right
+ * across drops (a dropped byte's line is counted before it goes).
+ */
+typedef struct sl_window {
+    char *buf;        /* held bytes [0, len), NUL-terminated at len */
+    size_t len, cap;  /* bytes held; allocated, not counting the NUL */
+    size_t chunk;     /* least number of bytes a call adds, eof aside */
+    int eof;          /* the input is exhausted: buf holds all that is left */
+    sl_linepos lines; /* line numbers in buf (base is always buf) */
+} sl_window;
+
+void sl_window_init(sl_window *w, size_t chunk);
+void sl_window_free(sl_window *w);
+/* Drop buf[0, consumed) and read more.  Returns 1 when bytes were added,
+ * 0 at end of input (eof set), -1 on a read error or when out of memory
+ * (message in sl_input_error(), or "out of memory" if that is empty). */
+int sl_window_more(sl_window *w, sl_input *in, size_t consumed);
 
 /* Uncompressed bytes consumed so far. */
 uint64_t sl_input_bytes(const sl_input *in);
