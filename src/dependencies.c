@@ -957,7 +957,9 @@ static int dep_disconnect(sqlite3_vtab *tab)
 }
 
 /* idxNum bit k set: hidden column k (since_ns, until_ns, exact) given, in
- * argv in that order. */
+ * argv in that order.  Bit NO_QUANTILES: p50_ns and p99_ns are not read, so
+ * the rollups need not merge sketches (most of their cost over many hours). */
+#define NO_QUANTILES (1 << NHIDDEN)
 static int dep_best_index(sqlite3_vtab *tab, sqlite3_index_info *info)
 {
     (void)tab;
@@ -980,7 +982,9 @@ static int dep_best_index(sqlite3_vtab *tab, sqlite3_index_info *info)
         info->aConstraintUsage[where[k]].omit = 1;
         info->idxNum |= 1 << k;
     }
-    info->estimatedCost = info->idxNum ? 1e5 : 1e6;
+    if (!(info->colUsed & ((sqlite3_uint64)1 << COL_P50 | (sqlite3_uint64)1 << COL_P99)))
+        info->idxNum |= NO_QUANTILES;
+    info->estimatedCost = info->idxNum & ((1 << NHIDDEN) - 1) ? 1e5 : 1e6;
     info->estimatedRows = 100;
     return SQLITE_OK;
 }
@@ -1115,12 +1119,19 @@ static int rollups_answer(dep_cursor *c, dep_vtab *t)
     return have;
 }
 
-static int filter_rollups(dep_cursor *c, dep_vtab *t)
+static int filter_rollups(dep_cursor *c, dep_vtab *t, int quantiles)
 {
-    static const char sql[] =
+    const char *sql = quantiles ?
         "SELECT p.name, ch.name, l.calls, l.errors, l.total / l.calls, l.m"
         " FROM (SELECT parent_id, child_id, sum(calls) AS calls, sum(errors) AS errors,"
         "   total(sum_ns) AS total, sketch_merge(sketch) AS m FROM link_hour"
+        "   WHERE (?1 IS NULL OR bucket_ns >= ?1) AND (?2 IS NULL OR bucket_ns < ?2)"
+        "   GROUP BY parent_id, child_id) l"
+        " JOIN service p ON p.id = l.parent_id JOIN service ch ON ch.id = l.child_id"
+        " WHERE l.calls > 0" :
+        "SELECT p.name, ch.name, l.calls, l.errors, l.total / l.calls, NULL"
+        " FROM (SELECT parent_id, child_id, sum(calls) AS calls, sum(errors) AS errors,"
+        "   total(sum_ns) AS total FROM link_hour"
         "   WHERE (?1 IS NULL OR bucket_ns >= ?1) AND (?2 IS NULL OR bucket_ns < ?2)"
         "   GROUP BY parent_id, child_id) l"
         " JOIN service p ON p.id = l.parent_id JOIN service ch ON ch.id = l.child_id"
@@ -1176,9 +1187,9 @@ static int dep_filter(sqlite3_vtab_cursor *cur, int idx_num, const char *idx_str
     dep_vtab *t = (dep_vtab *)cur->pVtab;
     sqlite3_value **arg[NHIDDEN] = {&c->since, &c->until, &c->exact};
     rows_free(c);
-    for (int k = 0, i = 0; k < NHIDDEN; k++)
+    for (int k = 0, i = 0; k < NHIDDEN; k++) /* the argv order of dep_best_index */
         if ((idx_num & 1 << k) && i < argc && !(*arg[k] = sqlite3_value_dup(argv[i++]))) return SQLITE_NOMEM;
-    return rollups_answer(c, t) ? filter_rollups(c, t) : filter_exact(c, t);
+    return rollups_answer(c, t) ? filter_rollups(c, t, !(idx_num & NO_QUANTILES)) : filter_exact(c, t);
 }
 
 static int dep_next(sqlite3_vtab_cursor *cur)
