@@ -410,7 +410,7 @@ int sl_linkroll_commit(sl_linkroll *lr)
 {
     int rc = SQLITE_OK;
     /* Spans of a trace are usually adjacent already; sorting groups the rest. */
-    qsort(lr->notes, lr->nnotes, sizeof *lr->notes, cmp_note);
+    if (lr->nnotes > 1) qsort(lr->notes, lr->nnotes, sizeof *lr->notes, cmp_note);
     for (size_t i = 0, j; rc == SQLITE_OK && i < lr->nnotes; i = j) {
         for (j = i + 1; j < lr->nnotes && lr->notes[j].ref == lr->notes[i].ref; j++) {}
         rc = relink(lr, &lr->notes[i], j - i);
