@@ -32,6 +32,10 @@
  *      a trace whose processes are bad is rejected whole; broken JSON between
  *      records rejects the rest of the document.  Span flags and warnings are
  *      not kept.
+ *   7. An array of traces, and the data array of {"data":[...]}, are
+ *      streamed one trace at a time (memory: about twice the biggest trace
+ *      plus a 256 KB chunk); a bare trace is read whole.  See "Streaming a
+ *      document" below.
  *
  * Export: {"data":[...]} written one trace at a time, processes p1, p2, ...
  * per distinct (service, resource) of the trace.
@@ -130,7 +134,7 @@ typedef struct jg_proc {
 
 typedef struct jg_dec {
     sl_sink *sink;
-    sl_linepos lines;      /* line numbers in the document */
+    sl_linepos *lines;     /* line numbers in the document window */
     int stop;              /* the sink asked us to stop */
     const char *trace_id;  /* of the trace being read (in trace_id_buf) */
     char *trace_id_buf;
@@ -143,7 +147,7 @@ typedef struct jg_dec {
     char err[200];
 } jg_dec;
 
-static uint64_t line_at(jg_dec *d, const char *pos) { return sl_linepos_at(&d->lines, pos); }
+static uint64_t line_at(jg_dec *d, const char *pos) { return sl_linepos_at(d->lines, pos); }
 
 static void reject(jg_dec *d, const char *pos, const char *reason, const char *rec, size_t len)
 {
@@ -627,41 +631,247 @@ static int decode_value(jg_dec *d, const char *p, const char *pe, int depth)
     return decode_spans(d, spans, spans_e);
 }
 
-static int jaeger_decode(sl_input *in, sl_sink *sink, char *err, size_t errlen)
+/* ---- Streaming a document ----------------------------------------------------
+ *
+ * Rule 1's documents pass through a window (sl_window).  An array of traces,
+ * and a {"data": [...]} wrapper whose first "data" or "spans" member is the
+ * data array, are walked one element at a time: each trace is decoded by
+ * decode_value() once it is whole in the window, then dropped, so memory
+ * stays within about twice the biggest trace plus a chunk (256 KB).  Any
+ * other value (a bare trace, a wrapper with "spans" first) is read whole, as
+ * one record.  A step that meets the window's end changes nothing but the
+ * window and asks for more; it at least doubles what the window holds, so
+ * re-scans cost linear time overall.
+ *
+ * Broken JSON rejects the rest of the input from the break, with the same
+ * messages as when the document was read whole.  Brackets that do not match
+ * look like a trace cut off, so they are only found once the input ends:
+ * the traces before that one are imported, it and the rest are rejected
+ * ("invalid JSON at line N", N being the line where it starts).
+ */
+
+#ifndef JG_CHUNK /* a seam: the unit test compiles this file with a tiny window */
+#define JG_CHUNK (256u << 10)
+#endif
+
+/* What a step did: failed on broken JSON (d->bad, d->err), needs more input,
+ * moved on, or reached the end of the input. */
+enum { JS_FAIL = -1, JS_MORE, JS_STEP, JS_DONE };
+
+/* Where the walk is: between top-level values, in the streamed array of
+ * traces, or in the wrapper's members after its data array. */
+enum { JM_TOP, JM_ARRAY, JM_WRAP };
+
+typedef struct jg_stream {
+    sl_window w;
+    size_t pos;   /* w.buf[0, pos) is consumed */
+    int mode;     /* JM_* */
+    int n;        /* elements (JM_ARRAY) or members (JM_WRAP) walked so far */
+    int wrapped;  /* the array is a wrapper's data: its members follow */
+    int wrap_n;   /* members of the wrapper up to and with data */
+} jg_stream;
+
+/* Did the scanner stop at at because the window ends, not because the JSON
+ * is wrong?  (At the window's end, on a key whose closing quote is not there
+ * yet, or on part of a byte order mark.) */
+static int cut_off(const jg_stream *s, const char *at, const char *end)
 {
-    size_t len;
-    char *buf = sl_input_read_all(in, &len);
-    if (!buf) {
-        snprintf(err, errlen, "%s", sl_input_error(in) ? sl_input_error(in) : "out of memory");
-        return -1;
+    return !s->w.eof && (at >= end || (*at == '"' && !sl_jscan_skip(at, end)) ||
+                         (end - at < 3 && !memcmp(at, "\xEF\xBB\xBF", (size_t)(end - at))));
+}
+
+/* Is a value scanned to ve whole?  One ending at the window's end may be a
+ * number that goes on. */
+static int whole(const jg_stream *s, const char *ve, const char *end)
+{
+    return ve && (ve < end || s->w.eof);
+}
+
+/* A value whose end the scanner cannot find: more input may bring it,
+ * unless it is a scalar of no bytes (a stray ',' '}' ':'). */
+static int unfinished(jg_dec *d, const jg_stream *s, const char *v, const char *what)
+{
+    if (!strchr("{[\"", *v) && !sl_jscan_skip(v, s->w.buf + s->w.len)) {
+        d->bad = v;
+        return fail(d, "invalid JSON in ", what);
     }
-    jg_dec d;
-    memset(&d, 0, sizeof d);
-    d.sink = sink;
-    sl_linepos_init(&d.lines, buf, 1);
-    const char *p = buf, *end = buf + len;
-    while (!d.stop && (p = sl_jscan_ws(p, end)) < end) {
-        const char *ve = sl_jscan_skip(p, end);
-        if (!ve) d.bad = p, snprintf(d.err, sizeof d.err, "invalid JSON");
-        if (!ve || decode_value(&d, p, ve, 0)) {
-            char why[sizeof d.err + 32];
-            snprintf(why, sizeof why, "%s at line %llu", d.err, (unsigned long long)line_at(&d, d.bad));
-            reject(&d, d.bad, why, d.bad, (size_t)(end - d.bad));
+    if (!s->w.eof) return JS_MORE;
+    d->bad = v;
+    return fail(d, "invalid JSON", NULL);
+}
+
+/* A top-level value read whole (rule 1's bare trace, and the rest). */
+static int step_whole(jg_dec *d, jg_stream *s, const char *p, const char *end)
+{
+    const char *ve = sl_jscan_skip(p, end);
+    if (!whole(s, ve, end)) {
+        if (!s->w.eof) return JS_MORE;
+        d->bad = p;
+        return fail(d, "invalid JSON", NULL);
+    }
+    if (decode_value(d, p, ve, 0)) return JS_FAIL;
+    s->pos = (size_t)(ve - s->w.buf);
+    return JS_STEP;
+}
+
+/* The object at p: a wrapper to stream when its data array comes before
+ * any "spans" member; else it is read whole. */
+static int step_object(jg_dec *d, jg_stream *s, const char *p, const char *end)
+{
+    sl_jscan it;
+    const char *k, *v, *ve;
+    size_t kl;
+    int r;
+    sl_jscan_open(&it, p, end, '{');
+    while ((r = sl_jscan_enter(&it, &k, &kl, &v)) == 1) {
+        if (sl_jscan_key_is(k, kl, "spans")) break;
+        if (sl_jscan_key_is(k, kl, "data") && *v == '[') {
+            s->mode = JM_ARRAY;
+            s->n = 0;
+            s->wrapped = 1;
+            s->wrap_n = it.n;
+            s->pos = (size_t)(v + 1 - s->w.buf);
+            return JS_STEP;
+        }
+        ve = sl_jscan_skip(v, end);
+        if (!whole(s, ve, end)) {
+            if (!s->w.eof) return JS_MORE;
             break;
         }
-        p = ve;
+        sl_jscan_resume(&it, ve);
     }
-    clear_processes(&d);
-    free(d.procs);
-    free(d.trace_id_buf);
-    idset_free(&d.ids);
-    sl_buf_free(&d.attrs);
-    sl_buf_free(&d.events);
-    sl_buf_free(&d.links);
-    sl_buf_free(&d.scope);
-    sl_buf_free(&d.resource);
-    free(buf);
+    if (r < 0 && cut_off(s, it.p, end)) return JS_MORE;
+    return step_whole(d, s, p, end);
+}
+
+static int step_top(jg_dec *d, jg_stream *s, const char *p, const char *end)
+{
+    p = sl_jscan_ws(p, end);
+    s->pos = (size_t)(p - s->w.buf);
+    if (p == end) return s->w.eof ? JS_DONE : JS_MORE;
+    if (*p == '[') {
+        s->mode = JM_ARRAY;
+        s->n = 0;
+        s->wrapped = 0;
+        s->pos++;
+        return JS_STEP;
+    }
+    if (*p == '{') return step_object(d, s, p, end);
+    return step_whole(d, s, p, end);
+}
+
+/* The next trace of the streamed array, decoded once it is whole. */
+static int step_array(jg_dec *d, jg_stream *s, const char *p, const char *end)
+{
+    sl_jscan it = {p, end, ']', s->n};
+    const char *k, *v, *ve;
+    size_t kl;
+    int r = sl_jscan_enter(&it, &k, &kl, &v);
+    if (r < 0) return cut_off(s, it.p, end) ? JS_MORE : scan_error(d, &it, "data");
+    if (r == 0) {
+        s->mode = s->wrapped ? JM_WRAP : JM_TOP;
+        s->n = s->wrap_n;
+        s->pos = (size_t)(it.p - s->w.buf);
+        return JS_STEP;
+    }
+    ve = sl_jscan_skip(v, end);
+    if (!whole(s, ve, end)) return unfinished(d, s, v, "data");
+    if (decode_value(d, v, ve, 1)) return JS_FAIL;
+    s->n = it.n;
+    s->pos = (size_t)(ve - s->w.buf);
+    return JS_STEP;
+}
+
+/* The wrapper's members after its data array: skipped. */
+static int step_wrap(jg_dec *d, jg_stream *s, const char *p, const char *end)
+{
+    sl_jscan it = {p, end, '}', s->n};
+    const char *k, *v, *ve;
+    size_t kl;
+    int r = sl_jscan_enter(&it, &k, &kl, &v);
+    if (r < 0) return cut_off(s, it.p, end) ? JS_MORE : scan_error(d, &it, "trace");
+    if (r == 0) {
+        s->mode = JM_TOP;
+        s->pos = (size_t)(it.p - s->w.buf);
+        return JS_STEP;
+    }
+    ve = sl_jscan_skip(v, end);
+    if (!whole(s, ve, end)) return unfinished(d, s, v, "trace");
+    s->n = it.n;
+    s->pos = (size_t)(ve - s->w.buf);
+    return JS_STEP;
+}
+
+static int stream_step(jg_dec *d, jg_stream *s)
+{
+    if (!s->w.buf) return JS_MORE; /* nothing read yet */
+    const char *p = s->w.buf + s->pos, *end = s->w.buf + s->w.len;
+    if (s->mode == JM_ARRAY) return step_array(d, s, p, end);
+    if (s->mode == JM_WRAP) return step_wrap(d, s, p, end);
+    return step_top(d, s, p, end);
+}
+
+static void input_error(sl_input *in, char *err, size_t errlen)
+{
+    snprintf(err, errlen, "%s", *sl_input_error(in) ? sl_input_error(in) : "out of memory");
+}
+
+/* Broken JSON at d->bad: reject it and the rest of the input. */
+static int reject_rest(jg_dec *d, jg_stream *s, sl_input *in, char *err, size_t errlen)
+{
+    char why[sizeof d->err + 32];
+    snprintf(why, sizeof why, "%s at line %llu", d->err, (unsigned long long)line_at(d, d->bad));
+    int r = sl_window_more(&s->w, in, (size_t)(d->bad - s->w.buf));
+    while (r > 0) r = sl_window_more(&s->w, in, 0);
+    if (r < 0) {
+        input_error(in, err, errlen);
+        return -1;
+    }
+    reject(d, s->w.buf, why, s->w.buf, s->w.len);
     return 0;
+}
+
+static void dec_free(jg_dec *d)
+{
+    clear_processes(d);
+    free(d->procs);
+    free(d->trace_id_buf);
+    idset_free(&d->ids);
+    sl_buf_free(&d->attrs);
+    sl_buf_free(&d->events);
+    sl_buf_free(&d->links);
+    sl_buf_free(&d->scope);
+    sl_buf_free(&d->resource);
+}
+
+static int jaeger_decode(sl_input *in, sl_sink *sink, char *err, size_t errlen)
+{
+    jg_dec d;
+    jg_stream s;
+    int r, rc = 0;
+    memset(&d, 0, sizeof d);
+    memset(&s, 0, sizeof s);
+    d.sink = sink;
+    sl_window_init(&s.w, JG_CHUNK);
+    d.lines = &s.w.lines;
+    while (!d.stop && (r = stream_step(&d, &s)) != JS_DONE) {
+        if (r == JS_FAIL) {
+            rc = reject_rest(&d, &s, in, err, errlen);
+            break;
+        }
+        if (r == JS_STEP) continue;
+        int m = sl_window_more(&s.w, in, s.pos);
+        s.pos = 0;
+        if (m < 0) {
+            input_error(in, err, errlen);
+            rc = -1;
+            break;
+        }
+    }
+    d.lines = NULL;
+    sl_window_free(&s.w);
+    dec_free(&d);
+    return rc;
 }
 
 static int jaeger_detect(const char *head, size_t len)

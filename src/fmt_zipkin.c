@@ -25,9 +25,11 @@
  *   1. Input is a span object, an array of spans, an array of arrays of
  *      spans (a list of traces, as GET /api/v2/traces answers), or several
  *      of those one after the other (JSON Lines).
- *   2. The document is read once; a scanner finds each span's bytes and line
- *      and only that span is parsed into a tree, so memory is the document
- *      plus one span.  Spans are handed to the sink as they are met.
+ *   2. The document is streamed through a window (sl_window); a scanner
+ *      finds each span's bytes and line and only that span is parsed into a
+ *      tree, then dropped, so memory is about twice the biggest span plus a
+ *      256 KB chunk (and a copy of each span that waits for a timestamp,
+ *      requirement 4).  Spans are handed to the sink as they are met.
  *   3. A bad span (not JSON, not an object, no traceId or id, bad numbers)
  *      is rejected with its line and its verbatim text; the rest imports.
  *   4. A span without a timestamp (Zipkin allows it for late fragments of a
@@ -209,13 +211,14 @@ static uint64_t zk_key(const char *trace_id, const char *span_id)
 /* ---- Decoder state ------------------------------------------------------ */
 
 typedef struct zk_deferred {
-    size_t start, end; /* the span's bytes in the document */
+    char *text; /* a copy of the span's bytes: the window moves on */
+    size_t len;
     uint64_t line;
 } zk_deferred;
 
 typedef struct zk_dec {
-    const char *doc;     /* whole input, NUL-terminated */
-    size_t len, pos;     /* scanner position */
+    const char *doc;     /* the window's bytes, NUL-terminated at len */
+    size_t len, pos;     /* scanner position in doc */
     uint64_t line;       /* line of pos, 1-based */
     sl_sink *sink;
     int stop;            /* the sink asked to stop, or out of memory */
@@ -228,9 +231,9 @@ typedef struct zk_dec {
     size_t ndefer, defcap;
 } zk_dec;
 
-static void zk_reject(zk_dec *d, uint64_t line, const char *why, size_t start, size_t end)
+static void zk_reject(zk_dec *d, uint64_t line, const char *why, const char *text, size_t len)
 {
-    sl_sink_reject(d->sink, line, why, d->doc + start, end - start);
+    sl_sink_reject(d->sink, line, why, text, len);
 }
 
 /* ---- One span: JSON tree -> sl_span --------------------------------------- */
@@ -445,7 +448,7 @@ static int zk_resolve_start(const zk_dec *d, sl_span *sp)
     return tsmap_get(&d->by_trace, zk_key(sp->trace_id, NULL), &sp->start_ns);
 }
 
-static int zk_defer(zk_dec *d, size_t start, size_t end, uint64_t line)
+static int zk_defer(zk_dec *d, const char *text, size_t len, uint64_t line)
 {
     if (d->ndefer == d->defcap) {
         size_t cap = d->defcap ? d->defcap * 2 : 64;
@@ -454,28 +457,32 @@ static int zk_defer(zk_dec *d, size_t start, size_t end, uint64_t line)
         d->defer = p;
         d->defcap = cap;
     }
-    d->defer[d->ndefer++] = (zk_deferred){start, end, line};
+    char *copy = malloc(len + 1);
+    if (!copy) return -1;
+    memcpy(copy, text, len);
+    copy[len] = '\0';
+    d->defer[d->ndefer++] = (zk_deferred){copy, len, line};
     return 0;
 }
 
-/* Decode the span at doc[start, end).  final: the deferred pass. */
-static void zk_span(zk_dec *d, size_t start, size_t end, uint64_t line, int final)
+/* Decode the span text[0, len).  final: the deferred pass. */
+static void zk_span(zk_dec *d, const char *text, size_t len, uint64_t line, int final)
 {
     char perr[128];
-    cJSON *js = sl_json_parse(d->doc + start, end - start, perr, sizeof perr);
+    cJSON *js = sl_json_parse(text, len, perr, sizeof perr);
     if (!js) {
-        zk_reject(d, line, perr, start, end);
+        zk_reject(d, line, perr, text, len);
         return;
     }
     sl_span sp;
     int has_ts;
     const char *why = zk_convert(d, js, &sp, &has_ts);
     if (!why && !has_ts && !final) {
-        if (zk_defer(d, start, end, line)) d->stop = 1;
+        if (zk_defer(d, text, len, line)) d->stop = 1;
     } else if (!why && !has_ts && zk_resolve_start(d, &sp)) {
-        zk_reject(d, line, "missing timestamp", start, end);
+        zk_reject(d, line, "missing timestamp", text, len);
     } else if (why) {
-        zk_reject(d, line, why, start, end);
+        zk_reject(d, line, why, text, len);
     } else {
         if (!final && (tsmap_put_min(&d->by_span, zk_key(sp.trace_id, sp.span_id), sp.start_ns) ||
                        tsmap_put_min(&d->by_trace, zk_key(sp.trace_id, NULL), sp.start_ns)))
@@ -485,7 +492,35 @@ static void zk_span(zk_dec *d, size_t start, size_t end, uint64_t line, int fina
     cJSON_Delete(js);
 }
 
-/* ---- The scanner (requirement 2) ---------------------------------------- */
+/* ---- The scanner (requirement 2) ----------------------------------------
+ *
+ * The input passes through a window (sl_window): a small state machine walks
+ * the top level and up to two levels of arrays one token group at a time,
+ * and each span is decoded once it is whole in the window, then dropped.  A
+ * step that meets the window's end before its value ends puts pos and line
+ * back and asks for more; the window drops what was consumed and at least
+ * doubles what it holds, so memory stays within about twice the biggest
+ * span plus a chunk.  Broken JSON is met exactly where the whole-document
+ * scanner met it, so messages and rejects are the same.
+ */
+
+#ifndef ZK_CHUNK /* a seam: the unit test compiles this file with a tiny window */
+#define ZK_CHUNK (256u << 10)
+#endif
+
+/* What a step did: a fatal error (message in d->err), needs more input, moved
+ * on, or reached the end (or a stop). */
+enum { ZS_FAIL = -1, ZS_MORE, ZS_STEP, ZS_DONE };
+
+/* Where an open array is: just past '[', before an element, after one. */
+enum { ZA_FIRST, ZA_ELEM, ZA_AFTER };
+
+typedef struct zk_stream {
+    sl_window w;
+    int eof;       /* w.eof: what is held is all that is left */
+    int depth;     /* arrays open (at most 2) */
+    int state[2];  /* ZA_* of each open array */
+} zk_stream;
 
 static void zk_skip_ws(zk_dec *d)
 {
@@ -523,94 +558,146 @@ static int zk_skip_value(zk_dec *d)
     return depth ? -1 : 0;
 }
 
-/* The element at pos: a span object, or (at level 1) an array of spans. */
-static int zk_walk_array(zk_dec *d, int level);
-
-static int zk_element(zk_dec *d, int level)
+/* The element at pos: a span object, or (at depth < 2) an array, opened.
+ * ZS_DONE after a rejected truncated element (it stops the import). */
+static int zk_element(zk_dec *d, zk_stream *s)
 {
     size_t start = d->pos;
     uint64_t line = d->line;
     char c = d->doc[d->pos];
-    if (c == '[' && level < 2) return zk_walk_array(d, level + 1);
-    if (zk_skip_value(d)) {
-        zk_reject(d, line, "unexpected end of input inside a span", start, d->len);
-        return 1;
+    if (c == '[' && s->depth < 2) {
+        d->pos++;
+        s->state[s->depth++] = ZA_FIRST;
+        return ZS_STEP;
     }
-    if (c == '{') zk_span(d, start, d->pos, line, 0);
-    else zk_reject(d, line, "not a span object", start, d->pos);
+    int cut = zk_skip_value(d);
+    /* A value that reaches the window's end may go on (a scalar): look again
+     * with more of the input. */
+    if (!s->eof && (cut || d->pos >= d->len)) {
+        d->pos = start;
+        d->line = line;
+        return ZS_MORE;
+    }
+    if (cut) {
+        zk_reject(d, line, "unexpected end of input inside a span", d->doc + start, d->len - start);
+        return ZS_DONE;
+    }
+    if (c == '{') zk_span(d, d->doc + start, d->pos - start, line, 0);
+    else zk_reject(d, line, "not a span object", d->doc + start, d->pos - start);
+    return ZS_STEP;
+}
+
+/* "line N: unexpected end of input: missing ']'" */
+static int zk_missing_bracket(zk_dec *d)
+{
+    snprintf(d->err, d->errlen, "line %llu: unexpected end of input: missing ']'",
+             (unsigned long long)d->line);
+    return ZS_FAIL;
+}
+
+/* One step inside the innermost open array. */
+static int zk_step_array(zk_dec *d, zk_stream *s)
+{
+    int *st = &s->state[s->depth - 1];
+    if (d->stop) return ZS_DONE;
+    zk_skip_ws(d);
+    if (d->pos >= d->len) return s->eof ? zk_missing_bracket(d) : ZS_MORE;
+    char c = d->doc[d->pos];
+    if (*st == ZA_FIRST) {
+        *st = ZA_ELEM;
+        if (c == ']') {
+            d->pos++;
+            s->depth--;
+            if (s->depth) s->state[s->depth - 1] = ZA_AFTER;
+        }
+        return ZS_STEP;
+    }
+    if (*st == ZA_ELEM) {
+        *st = ZA_AFTER; /* the element may open an array, which ends in AFTER */
+        int r = zk_element(d, s);
+        if (r == ZS_MORE) *st = ZA_ELEM;
+        return r;
+    }
+    d->pos++;
+    if (c == ']') {
+        s->depth--;
+        if (s->depth) s->state[s->depth - 1] = ZA_AFTER;
+        return ZS_STEP;
+    }
+    if (c != ',') {
+        snprintf(d->err, d->errlen, "line %llu: expected ',' or ']' after a span, found '%c'",
+                 (unsigned long long)d->line, c);
+        return ZS_FAIL;
+    }
+    *st = ZA_ELEM;
+    return ZS_STEP;
+}
+
+/* One step between top-level values. */
+static int zk_step_top(zk_dec *d, zk_stream *s)
+{
+    zk_skip_ws(d);
+    if (d->stop) return ZS_DONE;
+    if (d->pos >= d->len) return s->eof ? ZS_DONE : ZS_MORE;
+    char c = d->doc[d->pos];
+    if (c != '{' && c != '[') {
+        snprintf(d->err, d->errlen,
+                 "line %llu: expected a Zipkin span object or an array of spans, found '%c'",
+                 (unsigned long long)d->line, c);
+        return ZS_FAIL;
+    }
+    return zk_element(d, s);
+}
+
+/* Drop what was consumed and read more; the window moves, so does doc. */
+static int zk_more(zk_dec *d, zk_stream *s, sl_input *in)
+{
+    int r = sl_window_more(&s->w, in, d->pos);
+    d->pos = 0;
+    d->doc = s->w.buf;
+    d->len = s->w.len;
+    s->eof = s->w.eof;
+    if (r < 0) {
+        snprintf(d->err, d->errlen, "%s", *sl_input_error(in) ? sl_input_error(in) : "out of memory");
+        return -1;
+    }
     return 0;
 }
 
-/* An array at pos: its elements, then the closing bracket.  Returns 0,
- * 1 after a rejected truncated element (stop), or -1 on a fatal error. */
-static int zk_walk_array(zk_dec *d, int level)
+static int zk_walk(zk_dec *d, sl_input *in)
 {
-    d->pos++; /* '[' */
-    zk_skip_ws(d);
-    if (d->pos < d->len && d->doc[d->pos] == ']') {
-        d->pos++;
-        return 0;
+    zk_stream s;
+    int r = ZS_MORE, rc = 0;
+    memset(&s, 0, sizeof s);
+    sl_window_init(&s.w, ZK_CHUNK);
+    /* A byte order mark is looked for at the start only. */
+    while (!s.eof && s.w.len < 3 && !(rc = zk_more(d, &s, in)))
+        ;
+    if (!rc && d->len >= 3 && memcmp(d->doc, "\xEF\xBB\xBF", 3) == 0) d->pos = 3;
+    while (!rc) {
+        r = s.depth ? zk_step_array(d, &s) : zk_step_top(d, &s);
+        if (r == ZS_DONE) break;
+        if (r == ZS_FAIL) rc = -1;
+        else if (r == ZS_MORE) rc = zk_more(d, &s, in);
     }
-    while (!d->stop) {
-        zk_skip_ws(d);
-        if (d->pos >= d->len) break;
-        int rc = zk_element(d, level);
-        if (rc) return rc;
-        zk_skip_ws(d);
-        if (d->pos >= d->len) break;
-        char c = d->doc[d->pos++];
-        if (c == ']') return 0;
-        if (c != ',') {
-            snprintf(d->err, d->errlen, "line %llu: expected ',' or ']' after a span, found '%c'",
-                     (unsigned long long)d->line, c);
-            return -1;
-        }
-    }
-    if (d->stop) return 0;
-    snprintf(d->err, d->errlen, "line %llu: unexpected end of input: missing ']'",
-             (unsigned long long)d->line);
-    return -1;
-}
-
-static int zk_walk(zk_dec *d)
-{
-    if (d->len >= 3 && memcmp(d->doc, "\xEF\xBB\xBF", 3) == 0) d->pos = 3;
-    for (;;) {
-        zk_skip_ws(d);
-        if (d->pos >= d->len || d->stop) return 0;
-        char c = d->doc[d->pos];
-        if (c != '{' && c != '[') {
-            snprintf(d->err, d->errlen,
-                     "line %llu: expected a Zipkin span object or an array of spans, found '%c'",
-                     (unsigned long long)d->line, c);
-            return -1;
-        }
-        int rc = zk_element(d, 0);
-        if (rc < 0) return -1;
-        if (rc > 0) return 0;
-    }
+    sl_window_free(&s.w);
+    d->doc = NULL;
+    d->len = d->pos = 0;
+    return rc;
 }
 
 static int zk_decode(sl_input *in, sl_sink *sink, char *err, size_t errlen)
 {
-    size_t len = 0;
-    char *doc = sl_input_read_all(in, &len);
-    if (!doc) {
-        const char *e = sl_input_error(in);
-        snprintf(err, errlen, "%s", e && *e ? e : "cannot read the input");
-        return -1;
-    }
     zk_dec d;
     memset(&d, 0, sizeof d);
-    d.doc = doc;
-    d.len = len;
     d.line = 1;
     d.sink = sink;
     d.err = err;
     d.errlen = errlen;
-    int rc = zk_walk(&d);
+    int rc = zk_walk(&d, in);
     for (size_t i = 0; i < d.ndefer && !d.stop; i++)
-        zk_span(&d, d.defer[i].start, d.defer[i].end, d.defer[i].line, 1);
+        zk_span(&d, d.defer[i].text, d.defer[i].len, d.defer[i].line, 1);
+    for (size_t i = 0; i < d.ndefer; i++) free(d.defer[i].text);
     sl_buf_free(&d.attrs);
     sl_buf_free(&d.res);
     sl_buf_free(&d.events);
@@ -619,7 +706,6 @@ static int zk_decode(sl_input *in, sl_sink *sink, char *err, size_t errlen)
     tsmap_free(&d.by_span);
     tsmap_free(&d.by_trace);
     free(d.defer);
-    free(doc);
     return rc;
 }
 

@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -156,54 +155,6 @@ int sl_input_line(sl_input *in, char **line, size_t *len, uint64_t *lineno)
             return -1;
         }
     }
-}
-
-/* Bytes left in a plain regular file, or 0 when unknown (gzip, a pipe). */
-static size_t plain_bytes_left(sl_input *in)
-{
-    struct stat sb;
-    if (in->eof || !gzdirect(in->gz) || fstat(in->fd, &sb) != 0 || !S_ISREG(sb.st_mode)) return 0;
-    uint64_t read_so_far = in->consumed + (in->end - in->pos);
-    return (uint64_t)sb.st_size > read_so_far ? (size_t)(sb.st_size - read_so_far) : 0;
-}
-
-char *sl_input_read_all(sl_input *in, size_t *len)
-{
-    /* One allocation of the right size when the size is known: growing by
-     * doubling costs copies and page faults on large documents. */
-    size_t n = in->end - in->pos, left = plain_bytes_left(in);
-    size_t cap = n + (left ? left + 1 : CHUNK); /* +1: room to see the end */
-    char *out = malloc(cap + 1);
-    if (!out) return NULL;
-    memcpy(out, in->buf + in->pos, n);
-    in->pos = in->end;
-    if (!in->eof) {
-        for (;;) {
-            if (left ? cap == n : cap - n < CHUNK) {
-                char *o = realloc(out, cap * 2 + 1);
-                if (!o) {
-                    free(out);
-                    return NULL;
-                }
-                out = o;
-                cap *= 2;
-            }
-            int got = gzread(in->gz, out + n, (unsigned)(cap - n));
-            if (got < 0) {
-                int zerr;
-                snprintf(in->err, sizeof in->err, "read error: %s", gzerror(in->gz, &zerr));
-                free(out);
-                return NULL;
-            }
-            if (got == 0) break;
-            n += (size_t)got;
-        }
-        in->eof = 1;
-    }
-    in->consumed += n;
-    out[n] = '\0';
-    *len = n;
-    return out;
 }
 
 long sl_input_read(sl_input *in, char *buf, size_t cap)

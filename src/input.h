@@ -4,10 +4,10 @@
  *
  * Line-oriented formats pull one line at a time with sl_input_line(); the
  * returned line lives in the input's buffer until the next call, so memory
- * stays bounded by the longest line (capped at SL_INPUT_MAX_LINE).  Whole-
- * document formats either call sl_input_read_all() once, or stream: an
- * sl_window holds the part of the document still being scanned, the reader
- * drops what it has consumed and asks for more when a record is cut off.
+ * stays bounded by the longest line (capped at SL_INPUT_MAX_LINE).  JSON
+ * document formats stream: an sl_window holds the part of the document
+ * still being scanned, the reader drops what it has consumed and asks for
+ * more when a record is cut off.
  */
 #ifndef SL_INPUT_H
 #define SL_INPUT_H
@@ -39,9 +39,6 @@ const char *sl_input_peek(sl_input *in, size_t want, size_t *len);
  * 1-based line number.
  */
 int sl_input_line(sl_input *in, char **line, size_t *len, uint64_t *lineno);
-
-/* The rest of the input in one malloc'd, NUL-terminated buffer (caller frees). */
-char *sl_input_read_all(sl_input *in, size_t *len);
 
 /* Up to cap bytes of the rest of the input into buf (bytes buffered by a
  * peek or a line read come first).  Returns the byte count, 0 at end of

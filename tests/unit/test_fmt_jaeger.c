@@ -4,7 +4,14 @@
  *
  * Golden values are worked by hand from the input documents below and the
  * mapping in fmt_jaeger.c's header (microseconds * 1000 = nanoseconds).
+ *
+ * The decoder is compiled in here with a 16-byte window (JG_CHUNK, its seam
+ * for this), so in every document imported here traces straddle window ends
+ * and the window drops consumed bytes many times over.
  */
+#define JG_CHUNK 16
+#include "fmt_jaeger.c"
+
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -172,12 +179,129 @@ static void test_detect(void **state)
     assert_string_equal(sl_exporter_otlp.name, "otlp");
 }
 
+/* ---- Streaming through a small window -------------------------------------- */
+
+typedef struct seen {
+    int n;
+    uint64_t line[4];
+    char reason[4][128];
+    char record[4][512];
+} seen;
+
+static void on_reject(void *ctx, const char *source, uint64_t line, const char *reason,
+                      const char *record, size_t len)
+{
+    (void)source;
+    seen *r = ctx;
+    if (r->n == 4) return;
+    r->line[r->n] = line;
+    snprintf(r->reason[r->n], sizeof r->reason[0], "%s", reason);
+    snprintf(r->record[r->n], sizeof r->record[0], "%.*s", (int)len, record);
+    r->n++;
+}
+
+static sl_db *import_seen(const char *text, sl_import_stats *st, seen *rj)
+{
+    char path[] = "/tmp/test_fmt_jaeger.XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+    sl_db *db = NULL;
+    assert_int_equal(sl_open(":memory:", 0, &db), SL_OK);
+    sl_import_opts o = {"jaeger", NULL, on_reject, NULL, rj};
+    memset(st, 0, sizeof *st);
+    memset(rj, 0, sizeof *rj);
+    int rc = sl_import_file(db, path, &o, st);
+    unlink(path);
+    if (rc != SL_OK && rc != SL_INVALID) fail_msg("sl_import_file: %d %s", rc, sl_errmsg(db));
+    return db;
+}
+
+#define TRACE(t, s, op, start) \
+    "{\"traceID\":\"" t "\",\"spans\":[{\"spanID\":\"" s "\",\"operationName\":\"" op "\"," \
+    "\"startTime\":" start ",\"duration\":2,\"processID\":\"p1\"}],\"processes\":{\"p1\":{\"serviceName\":\"svc\"}}}"
+
+/* A wrapper's traces cross many 16-byte window ends; a bad span on line 3
+ * keeps its line and text after the window has dropped what came before. */
+static void test_stream_window(void **state)
+{
+    (void)state;
+    sl_import_stats st;
+    seen rj;
+    sl_db *db = import_seen(
+        "{\"data\":[\n"
+        "{\"traceID\":\"a1\",\"spans\":[{\"spanID\":\"b1\",\"operationName\":\"one\",\"startTime\":10,\"duration\":2,\"processID\":\"p1\"},\n"
+        "{\"spanID\":\"b2\",\"operationName\":\"bad\",\"startTime\":11,\"processID\":\"p1\"}],\n"
+        "\"processes\":{\"p1\":{\"serviceName\":\"svc\"}}},\n"
+        "{\"traceID\":\"a2\",\"spans\":[{\"spanID\":\"b3\",\"operationName\":\"two\",\"startTime\":20,\"duration\":3,\"processID\":\"p1\"}],\"processes\":{\"p1\":{\"serviceName\":\"other\"}}}\n"
+        "],\"total\":2,\"limit\":0,\"offset\":0,\"errors\":null}\n",
+        &st, &rj);
+    assert_int_equal(st.imported, 2);
+    assert_int_equal(rj.n, 1);
+    assert_int_equal(rj.line[0], 3);
+    assert_string_equal(rj.reason[0], "missing or bad duration");
+    assert_string_equal(rj.record[0], "{\"spanID\":\"b2\",\"operationName\":\"bad\",\"startTime\":11,\"processID\":\"p1\"}");
+    char got[512];
+    query_text(db,
+               "SELECT group_concat(trace_id||'/'||span_id||'/'||operation||'/'||service||'@'||start_ns||'+'||duration_ns, ' ')"
+               " FROM (SELECT * FROM spans ORDER BY span_id)",
+               got, sizeof got);
+    assert_string_equal(got, "a1/b1/one/svc@10000+2000 a2/b3/two/other@20000+3000");
+    sl_close(db);
+}
+
+/* JSON broken between two traces: those before are imported, the rest of
+ * the document from the break is rejected, at the line of the break. */
+static void test_stream_broken_middle(void **state)
+{
+    (void)state;
+    sl_import_stats st;
+    seen rj;
+    sl_db *db = import_seen("{\"data\":[\n" TRACE("a1", "b1", "one", "10") ",\n" TRACE("a2", "b2", "two", "20") "\n"
+                            "@@," TRACE("a3", "b3", "three", "30") "]}",
+                            &st, &rj);
+    assert_int_equal(st.imported, 2);
+    assert_int_equal(rj.n, 1);
+    assert_int_equal(rj.line[0], 4);
+    assert_string_equal(rj.reason[0], "invalid JSON in data at line 4");
+    assert_string_equal(rj.record[0], "@@," TRACE("a3", "b3", "three", "30") "]}");
+    char got[128];
+    query_text(db, "SELECT group_concat(span_id, ' ') FROM (SELECT * FROM spans ORDER BY span_id)", got, sizeof got);
+    assert_string_equal(got, "b1 b2");
+    sl_close(db);
+}
+
+/* Cut off inside the third trace of an array: the two before it are
+ * imported; it is rejected from where it starts to the end of the input. */
+static void test_stream_cut_off(void **state)
+{
+    (void)state;
+    sl_import_stats st;
+    seen rj;
+    sl_db *db = import_seen("[" TRACE("a1", "b1", "one", "10") ",\n" TRACE("a2", "b2", "two", "20") ",\n"
+                            "  {\"traceID\":\"a3\",\"spans\":[{\"spanID\":\"b3\"",
+                            &st, &rj);
+    assert_int_equal(st.imported, 2);
+    assert_int_equal(rj.n, 1);
+    assert_int_equal(rj.line[0], 3);
+    assert_string_equal(rj.reason[0], "invalid JSON at line 3");
+    assert_string_equal(rj.record[0], "{\"traceID\":\"a3\",\"spans\":[{\"spanID\":\"b3\"");
+    char got[128];
+    query_text(db, "SELECT group_concat(span_id, ' ') FROM (SELECT * FROM spans ORDER BY span_id)", got, sizeof got);
+    assert_string_equal(got, "b1 b2");
+    sl_close(db);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_import_mapping),
         cmocka_unit_test(test_round_trips),
         cmocka_unit_test(test_detect),
+        cmocka_unit_test(test_stream_window),
+        cmocka_unit_test(test_stream_broken_middle),
+        cmocka_unit_test(test_stream_cut_off),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

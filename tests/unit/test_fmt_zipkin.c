@@ -5,7 +5,14 @@
  * (microseconds * 1000 for times; the mapping table of
  * docs/formats.md for names), not taken from our own output.
  * The round trip compares two warehouses with each other.
+ *
+ * The decoder is compiled in here with a 16-byte window (ZK_CHUNK, its seam
+ * for this), so in every document imported here spans straddle window ends
+ * and the window drops consumed bytes many times over.
  */
+#define ZK_CHUNK 16
+#include "fmt_zipkin.c"
+
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -209,6 +216,84 @@ static void import_structure_error(void **state)
     sl_close(db);
 }
 
+
+/* ---- streaming through a small window ------------------------------------ */
+
+/* Spans of 80+ bytes cross several 16-byte window ends; a bad span on line 6
+ * keeps its line after the window has dropped lines 1-5; a span without a
+ * timestamp kept for the end takes its parent's start. */
+static void stream_window(void **state)
+{
+    (void)state;
+    char p[600];
+    write_file(p, sizeof p, "window.json",
+               "[\n"
+               "  [{\"traceId\":\"A1\",\"id\":\"B1\",\"name\":\"first\",\"timestamp\":1000,\"duration\":7,\n"
+               "    \"localEndpoint\":{\"serviceName\":\"alpha\"},\"tags\":{\"k\":\"v\\\"q\"}}],\n"
+               "  [{\"traceId\":\"a1\",\"id\":\"c2\",\"parentId\":\"b1\",\"name\":\"late\",\n"
+               "    \"localEndpoint\":{\"serviceName\":\"beta\"}},\n"
+               "   {\"traceId\":\"a1\",\"id\":\"c3\",\"timestamp\":\"x\"},\n"
+               "   {\"traceId\":\"a1\",\"id\":\"c4\",\"name\":\"last\",\"timestamp\":3000}]\n"
+               "]\n");
+    sl_db *db = open_db("window.db");
+    rejects rj = {0};
+    sl_import_stats st = import(db, p, &rj, SL_OK);
+    assert_int_equal(st.imported, 3);
+    assert_int_equal(rj.n, 1);
+    assert_int_equal(rj.lines[0], 6);
+    assert_string_equal(rj.reasons[0], "bad timestamp");
+    assert_string_equal(rj.records[0], "{\"traceId\":\"a1\",\"id\":\"c3\",\"timestamp\":\"x\"}");
+    expect_q(db,
+             "SELECT group_concat(span_id||'/'||operation||'/'||service||'@'||start_ns||'+'||duration_ns, ' ')"
+             " FROM (SELECT * FROM spans ORDER BY span_id)",
+             "b1/first/alpha@1000000+7000 c2/late/beta@1000000+0 c4/last/unknown@3000000+0");
+    expect_q(db, "SELECT attributes FROM spans WHERE span_id = 'b1'", "{\"k\":\"v\\\"q\"}");
+    sl_close(db);
+}
+
+/* Cut off inside the third span: the two before it are imported, the rest
+ * is rejected verbatim at the line where that span starts. */
+static void stream_cut_off(void **state)
+{
+    (void)state;
+    char p[600];
+    write_file(p, sizeof p, "cut.json",
+               "[{\"traceId\":\"a1\",\"id\":\"b1\",\"timestamp\":1,\"name\":\"one\"},\n"
+               " {\"traceId\":\"a1\",\"id\":\"b2\",\"timestamp\":2,\"name\":\"two\"},\n"
+               "\n"
+               " {\"traceId\":\"a1\",\"id\":\"b3\",\"name\":\"thr");
+    sl_db *db = open_db("cut.db");
+    rejects rj = {0};
+    sl_import_stats st = import(db, p, &rj, SL_OK);
+    assert_int_equal(st.imported, 2);
+    assert_int_equal(rj.n, 1);
+    assert_int_equal(rj.lines[0], 4);
+    assert_string_equal(rj.reasons[0], "unexpected end of input inside a span");
+    assert_string_equal(rj.records[0], "{\"traceId\":\"a1\",\"id\":\"b3\",\"name\":\"thr");
+    expect_q(db, "SELECT group_concat(span_id, ' ') FROM (SELECT * FROM spans ORDER BY span_id)", "b1 b2");
+    sl_close(db);
+}
+
+/* Broken between spans far into the document: the line of the break is
+ * counted across the bytes the window dropped. */
+static void stream_broken_middle(void **state)
+{
+    (void)state;
+    char p[600];
+    write_file(p, sizeof p, "mid.json",
+               "[\n"
+               "{\"traceId\":\"a1\",\"id\":\"b1\",\"timestamp\":1,\"name\":\"a long name for one\"},\n"
+               "{\"traceId\":\"a1\",\"id\":\"b2\",\"timestamp\":2,\"name\":\"a long name for two\"}\n"
+               "\n"
+               "   ; {\"traceId\":\"a1\",\"id\":\"b3\",\"timestamp\":3}]\n");
+    sl_db *db = open_db("mid.db");
+    rejects rj = {0};
+    import(db, p, &rj, SL_IO);
+    assert_non_null(strstr(sl_errmsg(db), "line 5: expected ',' or ']' after a span, found ';'"));
+    expect_q(db, "SELECT count(*) FROM spans", "2");
+    sl_close(db);
+}
+
 /* ---- export ------------------------------------------------------------ */
 
 static cJSON *export_json(sl_db *db)
@@ -378,6 +463,9 @@ int main(void)
         cmocka_unit_test(import_shared),
         cmocka_unit_test(import_rejects),
         cmocka_unit_test(import_structure_error),
+        cmocka_unit_test(stream_window),
+        cmocka_unit_test(stream_cut_off),
+        cmocka_unit_test(stream_broken_middle),
         cmocka_unit_test(export_mapping),
         cmocka_unit_test(round_trip),
     };
