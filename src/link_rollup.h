@@ -14,6 +14,11 @@
  * from memory without reading anything back.  The rows therefore always
  * equal what the full scan of dependencies.c computes for the same traces.
  *
+ * The price of relinking: a trace that grows in a transaction is read back
+ * whole, so a trace fed one span per transaction (sl_ingest_span() in a
+ * loop) costs time quadratic in its size.  Batch its spans (sl_ingest_spans,
+ * import) and the cost is one read per transaction that touches it.
+ *
  *     sl_linkroll *lr = sl_linkroll_new(db, err, errlen);
  *     each transaction, after BEGIN:  sl_linkroll_begin(lr);
  *         for each stored span:       sl_linkroll_note(lr, trace_ref, start_ns, &dep_span);
