@@ -73,3 +73,15 @@ char *sl_buf_take(sl_buf *b)
     b->len = b->cap = 0;
     return p;
 }
+
+int sl_array_reserve(void *pp, size_t *cap, size_t need, size_t size, size_t min_cap)
+{
+    if (need <= *cap) return 0;
+    size_t nc = *cap ? *cap : min_cap;
+    while (nc < need) nc *= 2;
+    void *p = realloc(*(void **)pp, nc * size);
+    if (!p) return -1;
+    *(void **)pp = p;
+    *cap = nc;
+    return 0;
+}

@@ -35,4 +35,9 @@ void sl_buf_printf(sl_buf *b, const char *fmt, ...) __attribute__((format(printf
 /* Hand the contents over (caller frees); the buffer is left empty. */
 char *sl_buf_take(sl_buf *b);
 
+/* Room for at least need elements of size bytes in the array *(void **)pp
+ * of capacity *cap, grown geometrically (first min_cap).  0, or -1 on
+ * allocation failure with the array left as it was. */
+int sl_array_reserve(void *pp, size_t *cap, size_t need, size_t size, size_t min_cap);
+
 #endif

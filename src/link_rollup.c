@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "arena.h"
+#include "buf.h"
 #include "spanlite.h"
 #include "stats.h"
 
@@ -115,13 +116,8 @@ static lr_delta *delta_for(sl_linkroll *lr, int64_t bucket, uint32_t parent, uin
         lr_delta *d = &lr->deltas[lr->slots[h] - 1];
         if (d->bucket_ns == bucket && d->parent == parent && d->child == child) return d;
     }
-    if (lr->ndeltas == lr->deltacap) {
-        size_t nc = lr->deltacap ? lr->deltacap * 2 : 64;
-        lr_delta *p = realloc(lr->deltas, nc * sizeof *p);
-        if (!p) return NULL;
-        lr->deltas = p;
-        lr->deltacap = nc;
-    }
+    if (sl_array_reserve(&lr->deltas, &lr->deltacap, lr->ndeltas + 1, sizeof *lr->deltas, 64))
+        return NULL;
     lr_delta *d = &lr->deltas[lr->ndeltas];
     memset(d, 0, sizeof *d);
     d->bucket_ns = bucket;
@@ -152,13 +148,8 @@ static int emit_call(void *ctx, uint32_t parent, uint32_t child, int error, int6
     d->errors += error ? lr->cur_sign : 0;
     d->sum_ns += lr->cur_sign * dur;
     if (lr->cur_sign > 0) return sl_sketch_add(d->added, (double)dur) == SQLITE_OK ? SL_OK : SL_NOMEM;
-    if (d->nremoved == d->remcap) {
-        size_t nc = d->remcap ? d->remcap * 2 : 8;
-        int64_t *p = realloc(d->removed, nc * sizeof *p);
-        if (!p) return SL_NOMEM;
-        d->removed = p;
-        d->remcap = nc;
-    }
+    if (sl_array_reserve(&d->removed, &d->remcap, d->nremoved + 1, sizeof *d->removed, 8))
+        return SL_NOMEM;
     d->removed[d->nremoved++] = dur;
     return SL_OK;
 }
@@ -307,13 +298,8 @@ int sl_linkroll_begin(sl_linkroll *lr)
 
 int sl_linkroll_note(sl_linkroll *lr, int64_t ref, int64_t start_ns, const sl_dep_span *sp)
 {
-    if (lr->nnotes == lr->notecap) {
-        size_t nc = lr->notecap ? lr->notecap * 2 : 1024;
-        lr_span *p = realloc(lr->notes, nc * sizeof *p);
-        if (!p) return SQLITE_NOMEM;
-        lr->notes = p;
-        lr->notecap = nc;
-    }
+    if (sl_array_reserve(&lr->notes, &lr->notecap, lr->nnotes + 1, sizeof *lr->notes, 1024))
+        return SQLITE_NOMEM;
     lr_span *n = &lr->notes[lr->nnotes];
     n->ref = ref;
     n->start_ns = start_ns;
@@ -328,14 +314,7 @@ int sl_linkroll_note(sl_linkroll *lr, int64_t ref, int64_t start_ns, const sl_de
 
 static int trace_reserve(sl_linkroll *lr, size_t n)
 {
-    if (n <= lr->tracecap) return SQLITE_OK;
-    size_t nc = lr->tracecap ? lr->tracecap : 256;
-    while (nc < n) nc *= 2;
-    sl_dep_span *p = realloc(lr->trace, nc * sizeof *p);
-    if (!p) return SQLITE_NOMEM;
-    lr->trace = p;
-    lr->tracecap = nc;
-    return SQLITE_OK;
+    return sl_array_reserve(&lr->trace, &lr->tracecap, n, sizeof *lr->trace, 256) ? SQLITE_NOMEM : SQLITE_OK;
 }
 
 /* Append one row of (span_id, parent_span_id, service_id, remote_service_id,
