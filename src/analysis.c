@@ -3,6 +3,7 @@
 #include "critical_path.h"
 #include "dependencies.h"
 #include "link_rollup.h"
+#include "trace_index.h"
 #include "stats.h"
 #include "workflow.h"
 
@@ -12,6 +13,7 @@ int sl_analysis_register(sqlite3 *db)
     if (rc == SQLITE_OK) rc = sl_critical_path_register(db);
     if (rc == SQLITE_OK) rc = sl_dependencies_register(db);
     if (rc == SQLITE_OK) rc = sl_link_rollup_register(db);
+    if (rc == SQLITE_OK) rc = sl_trace_index_register(db);
     if (rc == SQLITE_OK) rc = sl_workflow_register(db);
     return rc;
 }

@@ -4,12 +4,14 @@
  * Why the layout is fast: rows of `span` get increasing rowids, traces get
  * increasing refs when first seen, so span_identity (trace_ref, ...) and the
  * time indexes grow at their right-hand edge and stay in the page cache.
- * The one index on a random key, trace.trace_id, has a row per trace.
+ * Trace ids, random keys, are indexed by generation (trace_index.c), so
+ * their index takes a commit's new ids in a few pages too.
  * Trace aggregates are accumulated per transaction in memory and written
  * once per trace at commit, not once per span.
  */
 #include "store.h"
 #include "link_rollup.h"
+#include "trace_index.h"
 #include "span.h"
 #include "stats.h"
 
@@ -64,15 +66,13 @@ typedef struct agg_table {
 } agg_table;
 
 enum {
-    ST_TRACE_GET, ST_TRACE_ADD, ST_SERVICE_GET, ST_SERVICE_ADD, ST_OP_GET, ST_OP_ADD,
+    ST_SERVICE_GET, ST_SERVICE_ADD, ST_OP_GET, ST_OP_ADD,
     ST_RES_GET, ST_RES_ADD, ST_SPAN_ADD, ST_TRACE_SERVICE_ADD, ST_TRACE_UPDATE,
     ST_ROLLUP_GET, ST_ROLLUP_PUT,
     ST_BEGIN, ST_COMMIT, ST_ROLLBACK, ST_DATA_VERSION, ST_COUNT
 };
 
 static const char *const stmt_sql[ST_COUNT] = {
-    [ST_TRACE_GET] = "SELECT ref FROM trace WHERE trace_id = ?1",
-    [ST_TRACE_ADD] = "INSERT INTO trace(trace_id) VALUES (?1)",
     [ST_SERVICE_GET] = "SELECT id FROM service WHERE name = ?1",
     [ST_SERVICE_ADD] = "INSERT INTO service(name) VALUES (?1)",
     [ST_OP_GET] = "SELECT id FROM operation WHERE service_id = ?1 AND name = ?2",
@@ -120,6 +120,7 @@ struct sl_store {
     rollup_agg *rollups;
     size_t nrollups, rollup_cap;
     sl_linkroll *links;   /* the dependency graph per hour (link_hour) */
+    sl_trace_index *trace_ids; /* trace id -> ref (trace, trace_gen) */
     int64_t data_version; /* as of our last commit: others' commits change it */
     char err[512];
 };
@@ -292,6 +293,7 @@ sl_store *sl_store_new(sqlite3 *db, char *err, size_t errlen)
         goto fail;
     }
     if (!(s->links = sl_linkroll_new(db, err, errlen))) goto fail;
+    if (!(s->trace_ids = sl_trace_index_new(db, err, errlen))) goto fail;
     return s;
 fail:
     sl_store_free(s);
@@ -311,6 +313,7 @@ void sl_store_free(sl_store *s)
     aggs_free(&s->aggs);
     aggs_free(&s->rollup_keys);
     sl_linkroll_free(s->links);
+    sl_trace_index_free(s->trace_ids);
     free(s);
 }
 
@@ -351,7 +354,14 @@ static int dict_id(sl_store *s, id_cache *c, int get, int add, const char *key, 
 
 static int trace_ref(sl_store *s, const char *trace_id, int64_t *ref)
 {
-    return dict_id(s, &s->traces, ST_TRACE_GET, ST_TRACE_ADD, trace_id, 0, 0, ref);
+    if (cache_get(&s->traces, trace_id, 0, ref)) return SQLITE_OK;
+    int rc = sl_trace_index_ref(s->trace_ids, trace_id, ref);
+    if (rc) {
+        snprintf(s->err, sizeof s->err, "%s", sl_trace_index_error(s->trace_ids));
+        return rc;
+    }
+    cache_put(&s->traces, trace_id, 0, *ref);
+    return SQLITE_OK;
 }
 
 static int resource_id(sl_store *s, const char *json, int64_t *id)
@@ -650,7 +660,10 @@ int sl_store_begin(sl_store *s)
     int rc = run(s, ST_BEGIN, "begin");
     /* Ids cached from before another connection's commit may be stale (it
      * may have cleared the warehouse); inside the write lock we know. */
-    if (rc == SQLITE_OK && data_version(s) != s->data_version) caches_clear(s);
+    int others = rc == SQLITE_OK && data_version(s) != s->data_version;
+    if (others) caches_clear(s);
+    if (rc == SQLITE_OK && (rc = sl_trace_index_begin(s->trace_ids, others)))
+        snprintf(s->err, sizeof s->err, "%s", sl_trace_index_error(s->trace_ids));
     if (rc == SQLITE_OK && (rc = sl_linkroll_begin(s->links)))
         snprintf(s->err, sizeof s->err, "%s", sl_linkroll_error(s->links));
     return rc;
@@ -686,6 +699,10 @@ static int flush_aggs(sl_store *s)
         if (rc) return rc;
     }
     rollups_clear(s);
+    if (sl_trace_index_commit(s->trace_ids)) {
+        snprintf(s->err, sizeof s->err, "%s", sl_trace_index_error(s->trace_ids));
+        return SQLITE_ERROR;
+    }
     return SQLITE_OK;
 }
 
@@ -708,4 +725,5 @@ void sl_store_rollback(sl_store *s)
     aggs_clear(&s->aggs);
     rollups_clear(s);
     sl_linkroll_reset(s->links);
+    sl_trace_index_reset(s->trace_ids);
 }

@@ -306,6 +306,7 @@ int sl_clear(sl_db *db)
         rc = sl_db_fail(db, SL_ERROR, "the warehouse is open read-only");
     } else if (sqlite3_exec(db->db,
                      "BEGIN IMMEDIATE; DELETE FROM span; DELETE FROM trace_service; DELETE FROM trace;"
+                     " DELETE FROM trace_gen;"
                      " DELETE FROM rollup_hour; DELETE FROM link_hour;"
                      " DELETE FROM resource; DELETE FROM operation; DELETE FROM service; COMMIT;",
                      NULL, NULL, &msg) != SQLITE_OK) {

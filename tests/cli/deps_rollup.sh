@@ -116,6 +116,7 @@ fi
 
 # Migration from schema 3: the warehouse without link_hour is backfilled.
 cp "$G" "$WORK/old.db"
+to_schema4 "$WORK/old.db"
 sqlite3 "$WORK/old.db" "DROP VIEW link_rollups; DROP TABLE link_hour; PRAGMA user_version = 3;"
 "$SPANLITE" --db "$WORK/old.db" init > /dev/null 2>&1 || fail "migrating a schema 3 warehouse"
 "$SPANLITE" --db "$WORK/old.db" sql "$dump" > "$WORK/migrated.txt"

@@ -37,3 +37,22 @@ finish() {
     echo "$PASSES passed, $FAILS failed"
     [ "$FAILS" -eq 0 ]
 }
+
+# to_schema4 DB: turn a current warehouse into what schema 4 left (trace
+# with a UNIQUE trace_id and no generations), to test the migrations.
+to_schema4() {
+    local views
+    views=$(sqlite3 "$1" "SELECT sql || ';' FROM sqlite_master WHERE type = 'view' AND name IN ('spans', 'traces')")
+    sqlite3 "$1" "PRAGMA legacy_alter_table = ON; BEGIN; DROP VIEW spans; DROP VIEW traces; DROP TABLE trace_gen;
+        CREATE TABLE trace_v4 (ref INTEGER PRIMARY KEY, trace_id TEXT NOT NULL UNIQUE,
+            start_ns INTEGER, end_ns INTEGER, span_count INTEGER NOT NULL DEFAULT 0,
+            service_count INTEGER NOT NULL DEFAULT 0, error_count INTEGER NOT NULL DEFAULT 0,
+            root_span_rowid INTEGER, root_is_parentless INTEGER NOT NULL DEFAULT 0);
+        INSERT INTO trace_v4 SELECT ref, trace_id, start_ns, end_ns, span_count, service_count,
+            error_count, root_span_rowid, root_is_parentless FROM trace;
+        DROP TABLE trace; ALTER TABLE trace_v4 RENAME TO trace;
+        CREATE INDEX trace_start ON trace (start_ns);
+        DELETE FROM sqlite_stat1 WHERE tbl = 'trace';
+        $views
+        PRAGMA user_version = 4; COMMIT;"
+}

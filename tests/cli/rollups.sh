@@ -50,6 +50,7 @@ expect_eq "sketch p99 within 1% of the true rank value, every service" "0/$nsvc"
 
 # An older warehouse (schema 2) gets its rollups from the migration.
 cp "$WORK/one.db" "$WORK/old.db"
+to_schema4 "$WORK/old.db"
 sqlite3 "$WORK/old.db" "DROP VIEW rollups; DROP TABLE rollup_hour; DROP INDEX trace_start;
     DROP VIEW link_rollups; DROP TABLE link_hour; PRAGMA user_version=2;"
 "$SPANLITE" --db "$WORK/old.db" init 2>/dev/null || fail "migrating the schema-2 copy"

@@ -610,6 +610,41 @@ static void test_clear_by_another_handle(void **state)
     assert_int_equal(q_int(b, "SELECT error_count FROM traces WHERE trace_id='t1'"), 1);
 }
 
+/* Spans of n traces "<prefix>-<i>", one span each, into db. */
+static void ingest_traces(sl_db *db, const char *prefix, int n, const char *span, const char *parent)
+{
+    sl_span *s = calloc((size_t)n, sizeof *s);
+    char (*ids)[32] = calloc((size_t)n, sizeof *ids);
+    assert_non_null(s);
+    assert_non_null(ids);
+    for (int i = 0; i < n; i++) {
+        snprintf(ids[i], sizeof ids[i], "%s-%d", prefix, i);
+        s[i] = mk(ids[i], span, parent, "svc", "op", 1000 + i, 10, SL_STATUS_OK);
+    }
+    sl_import_stats st;
+    ingest_ok(db, s, (size_t)n, &st);
+    free(s);
+    free(ids);
+}
+
+static void test_trace_ids_seen_by_another_handle(void **state)
+{
+    fixture *f = *state;
+    /* b's writer has loaded the trace index before a adds 10,000 traces
+     * (more than a generation); b must then find them all, not add them
+     * again: it reloads the filters when another connection committed. */
+    sl_db *a = open_rw(f);
+    assert_int_equal(sl_open(f->path, 0, &f->db2), SL_OK);
+    sl_db *b = f->db2;
+    ingest_traces(b, "early", 1, "x", NULL);
+    ingest_traces(a, "t", 10000, "root", NULL);
+    ingest_traces(b, "t", 10000, "child", "root");
+    assert_int_equal(q_int(a, "SELECT count(*) FROM traces"), 10001);
+    assert_int_equal(q_int(a, "SELECT count(*) FROM traces WHERE span_count = 2"), 10000);
+    assert_int_equal(q_int(a, "SELECT sum(traces) FROM trace_gen"), 10001);
+    assert_int_equal(q_int(a, "SELECT count(*) FROM trace_gen"), 2);
+}
+
 static void test_invalid_span_stores_nothing(void **state)
 {
     fixture *f = *state;
@@ -720,6 +755,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_get_trace_every_field, setup, teardown),
         cmocka_unit_test_setup_teardown(test_clear, setup, teardown),
         cmocka_unit_test_setup_teardown(test_clear_by_another_handle, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_trace_ids_seen_by_another_handle, setup, teardown),
         cmocka_unit_test_setup_teardown(test_invalid_span_stores_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_threads_share_handle, setup, teardown),
     };
