@@ -1,0 +1,203 @@
+/*
+ * test_fmt_spans.c -- the native format's two readers agree: span_fast(),
+ * which reads a plain line straight from its text, and the cJSON tree path
+ * (span_from_json()), which reads every other line and owns every reject
+ * message.  fmt_spans.c is compiled into this test so both are reachable;
+ * the library's fmt_spans.o is then not linked (the linker takes archive
+ * members only for undefined symbols).
+ *
+ * The rule checked everywhere: when span_fast() takes a line, the tree path
+ * accepts it too and every field is byte-for-byte the same.  Lines come
+ * from hand-written cases (what must be taken, what must be declined), from
+ * spangen (every line without a backslash must be taken: the fast path is
+ * for them; a few status messages have escaped quotes), and from
+ * random mutations of those, which the fast path may take or decline but
+ * never read differently.
+ */
+#include "fmt_spans.c"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+static void span_repr(const sl_span *sp, char *out, size_t cap)
+{
+#define S(x) ((x) ? (x) : "(null)")
+    snprintf(out, cap, "%s|%s|%s|%s|%s|%s|%d|%d|%d|%s|%lld|%lld|%s|%s|%s|%s|%s", S(sp->trace_id),
+             S(sp->span_id), S(sp->parent_span_id), S(sp->service), S(sp->operation),
+             S(sp->remote_service), sp->kind, sp->status, sp->flags, S(sp->status_message),
+             (long long)sp->start_ns, (long long)sp->duration_ns, S(sp->attributes), S(sp->resource),
+             S(sp->scope), S(sp->events), S(sp->links));
+#undef S
+}
+
+/* The tree path's reading: 1 and repr filled if it accepts the line. */
+static int tree_read(const char *line, size_t n, spans_scratch *x, char *repr, size_t cap)
+{
+    char why[160];
+    cJSON *o = sl_json_parse(line, n, why, sizeof why);
+    if (!o) return 0;
+    sl_span sp;
+    const char *bad = span_from_json(o, &sp, x);
+    if (!bad) span_repr(&sp, repr, cap);
+    cJSON_Delete(o);
+    return !bad;
+}
+
+static char fast_repr[1 << 16], tree_repr_buf[1 << 16];
+
+/* Read line both ways; returns whether span_fast() took it, failing the
+ * test if it did and the tree path disagrees. */
+static int agree(const char *line, size_t n, spans_scratch *x)
+{
+    sl_span sp;
+    if (!span_fast(line, n, &sp, x)) return 0;
+    span_repr(&sp, fast_repr, sizeof fast_repr);
+    if (!tree_read(line, n, x, tree_repr_buf, sizeof tree_repr_buf))
+        fail_msg("span_fast() took a line the tree path rejects: %.*s", (int)n, line);
+    if (strcmp(fast_repr, tree_repr_buf))
+        fail_msg("%.*s\n  fast: %s\n  tree: %s", (int)n, line, fast_repr, tree_repr_buf);
+    return 1;
+}
+
+static void scratch_free(spans_scratch *x)
+{
+    sl_buf_free(&x->attrs);
+    sl_buf_free(&x->resource);
+    sl_buf_free(&x->scope);
+    sl_buf_free(&x->events);
+    sl_buf_free(&x->links);
+    sl_buf_free(&x->strs);
+}
+
+#define BASE "\"trace_id\":\"T1\",\"span_id\":\"s1\",\"service\":\"web\",\"operation\":\"GET /\""
+#define TIMES "\"start_ns\":1700000000000000000,\"duration_ns\":1500"
+
+static void test_plain_lines_taken(void **state)
+{
+    (void)state;
+    static const char *const taken[] = {
+        "{" BASE "," TIMES "}",
+        "{ " BASE " , " TIMES " }\r", /* whitespace between members is fine */
+        "{\"trace_id\":\"4BF92F3577B34DA6A3CE929D0E0E4736\",\"span_id\":\"00F067AA0BA902B7\","
+        "\"parent_span_id\":null,\"service\":\"a\",\"operation\":\"b\",\"kind\":\"SERVER\","
+        "\"status\":\"ERROR\",\"status_message\":\"boom\",\"start_ns\":-5,\"end_ns\":10}",
+        "{\"trace_id\":\"t\",\"span_id\":\"s\",\"service_name\":\"svc\",\"operation_name\":\"op\","
+        "\"error_message\":\"bad\",\"start_ns\":123456789012345,\"duration_ns\":0}",
+        "{" BASE "," TIMES ",\"attributes\":{\"a\":1,\"b\":-2.5E-3,\"c\":1e5,\"d\":0.154,"
+        "\"e\":12345678901234567890,\"f\":[true,false,null,{}],\"g\":{\"h\":[[]]},\"\":\"\"}}",
+        "{" BASE "," TIMES ",\"resource\":{\"service.name\":\"web\",\"caf\xc3\xa9\":\"\xe2\x82\xac\"},"
+        "\"scope\":{\"name\":\"lib\"},\"events\":[{\"name\":\"e\",\"time_ns\":1}],\"links\":[]}",
+        "{" BASE "," TIMES ",\"shared\":true,\"remote_service\":\"db\"}",
+        "{" BASE "," TIMES ",\"shared\":false,\"kind\":\"client\"}",
+        /* the first non-null member of a name wins, in both readers */
+        "{" BASE "," TIMES ",\"service\":\"second\",\"kind\":null,\"kind\":\"producer\"}",
+        "{\"service\":null," BASE "," TIMES "}",
+        "{" BASE ",\"start_ns\":100,\"end_ns\":250,\"duration_ns\":150,\"unknown\":{\"x\":[1,2]}}",
+    };
+    spans_scratch x;
+    memset(&x, 0, sizeof x);
+    for (size_t i = 0; i < sizeof taken / sizeof taken[0]; i++)
+        if (!agree(taken[i], strlen(taken[i]), &x)) fail_msg("span_fast() declined %s", taken[i]);
+    scratch_free(&x);
+}
+
+static void test_other_lines_declined(void **state)
+{
+    (void)state;
+    static const char *const declined[] = {
+        "{" BASE ",\"start_ns\":1,\"duration_ns\":1,\"attributes\":{\"a\": 1}}", /* space inside */
+        "{" BASE ",\"start_ns\":1,\"duration_ns\":1,\"attributes\":{\"a\":\"x\\\"y\"}}", /* escape */
+        "{" BASE ",\"start_ns\":1,\"duration_ns\":1,\"attributes\":{\"a\":-0}}", /* written back as 0 */
+        "{" BASE ",\"start_ns\":1,\"duration_ns\":1,\"attributes\":{\"a\":007}}", /* not JSON */
+        "{" BASE ",\"start_ns\":1,\"duration_ns\":1,\"attributes\":[1]}",        /* not an object */
+        "{" BASE ",\"start_ns\":1,\"duration_ns\":1,\"events\":{}}",             /* not an array */
+        "{" BASE ",\"start_ns\":1,\"duration_ns\":1,\"kind\":2}",                /* kind by number */
+        "{" BASE ",\"start_ns\":1,\"duration_ns\":1,\"kind\":\"sideways\"}",     /* rejected */
+        "{" BASE ",\"start_ns\":1,\"duration_ns\":1,\"shared\":1}",
+        "{" BASE ",\"start_ns\":\"1\",\"duration_ns\":1}",                      /* time as a string */
+        "{" BASE ",\"start_ns\":1.5e3,\"duration_ns\":1}",                      /* time as a real */
+        "{" BASE ",\"start_time\":1.5,\"duration\":0.25}",                      /* TracAgg seconds */
+        "{" BASE ",\"start_ns\":10,\"end_ns\":5}",                              /* end before start */
+        "{" BASE ",\"start_ns\":10,\"end_ns\":15,\"duration_ns\":4}",           /* disagree */
+        "{" BASE ",\"start_ns\":99999999999999999999,\"duration_ns\":1}",       /* overflows */
+        "{" BASE ",\"duration_ns\":1}",                                         /* no start */
+        "{\"trace_id\":\"t\",\"span_id\":\"s\",\"service\":7,\"service_name\":\"x\",\"operation\":\"o\"," TIMES "}",
+        "{\"trace_id\":42,\"span_id\":\"s\",\"service\":\"x\",\"operation\":\"o\"," TIMES "}",
+        "{\"trace_id\":\"\",\"span_id\":\"s\",\"service\":\"x\",\"operation\":\"o\"," TIMES "}",
+        "{\"span_id\":\"s\",\"service\":\"x\",\"operation\":\"o\"," TIMES "}",
+        "{\"trace\\u005fid\":\"t\",\"span_id\":\"s\",\"service\":\"x\",\"operation\":\"o\"," TIMES "}",
+        "{" BASE "," TIMES "} x",
+        "{" BASE "," TIMES ",}",
+        "[" BASE "]",
+        "\xef\xbb\xbf{" BASE "," TIMES "}",
+        "{" BASE "," TIMES ",\"attributes\":{\"a\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}}",
+    };
+    spans_scratch x;
+    memset(&x, 0, sizeof x);
+    for (size_t i = 0; i < sizeof declined / sizeof declined[0]; i++)
+        if (agree(declined[i], strlen(declined[i]), &x)) fail_msg("span_fast() took %s", declined[i]);
+    scratch_free(&x);
+}
+
+/* spangen's lines, then random mutations of them. */
+static void test_spangen_and_mutations(void **state)
+{
+    (void)state;
+    const char *gen = getenv("SPANGEN");
+    if (!gen || !*gen) skip();
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "'%s' --seed 11 --spans 3000", gen);
+    FILE *fp = popen(cmd, "r");
+    assert_non_null(fp);
+    spans_scratch x;
+    memset(&x, 0, sizeof x);
+    static char line[1 << 16], mut[1 << 16];
+    static const char alphabet[] = " \t\"\\{}[],:0123456789-+.eEtfnul\x01\xc3\xa9";
+    unsigned seed = 12345;
+    size_t lines = 0, mutants = 0, mutants_taken = 0;
+    while (fgets(line, sizeof line, fp)) {
+        size_t n = strcspn(line, "\n");
+        lines++;
+        if (!agree(line, n, &x) && !memchr(line, '\\', n))
+            fail_msg("span_fast() declined spangen's line %zu: %.*s", lines, (int)n, line);
+        for (int k = 0; k < 40; k++) {
+            memcpy(mut, line, n);
+            size_t m = n;
+            for (int e = 0; e <= k % 3; e++) {
+                seed = seed * 1103515245u + 12345u;
+                size_t at = (seed >> 8) % m;
+                char c = alphabet[(seed >> 20) % (sizeof alphabet - 1)];
+                switch ((seed >> 4) % 3) {
+                case 0: mut[at] = c; break;                                     /* replace */
+                case 1: memmove(mut + at, mut + at + 1, m - at - 1); m--; break; /* delete */
+                default: memmove(mut + at + 1, mut + at, m - at); mut[at] = c; m++; /* insert */
+                }
+            }
+            mutants++;
+            mutants_taken += (size_t)agree(mut, m, &x);
+        }
+    }
+    pclose(fp);
+    scratch_free(&x);
+    assert_int_equal(lines, 3000);
+    print_message("%zu spangen lines; %zu of %zu mutants taken by span_fast()\n", lines, mutants_taken, mutants);
+    /* Most mutants still parse (a changed digit, letter, ...): both kinds occur. */
+    if (mutants_taken == 0 || mutants_taken == mutants)
+        fail_msg("%zu of %zu mutants taken: the mutations test nothing", mutants_taken, mutants);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_plain_lines_taken),
+        cmocka_unit_test(test_other_lines_declined),
+        cmocka_unit_test(test_spangen_and_mutations),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
