@@ -658,14 +658,23 @@ int sl_store_begin(sl_store *s)
     aggs_clear(&s->aggs);
     rollups_clear(s);
     int rc = run(s, ST_BEGIN, "begin");
+    if (rc) return rc;
     /* Ids cached from before another connection's commit may be stale (it
      * may have cleared the warehouse); inside the write lock we know. */
-    int others = rc == SQLITE_OK && data_version(s) != s->data_version;
+    int others = data_version(s) != s->data_version;
     if (others) caches_clear(s);
-    if (rc == SQLITE_OK && (rc = sl_trace_index_begin(s->trace_ids, others)))
+    if ((rc = sl_trace_index_begin(s->trace_ids, others)))
         snprintf(s->err, sizeof s->err, "%s", sl_trace_index_error(s->trace_ids));
-    if (rc == SQLITE_OK && (rc = sl_linkroll_begin(s->links)))
+    else if ((rc = sl_linkroll_begin(s->links)))
         snprintf(s->err, sizeof s->err, "%s", sl_linkroll_error(s->links));
+    if (rc) {
+        /* Callers only roll back what began: end it here, or the write
+         * lock stays with this connection. */
+        char why[sizeof s->err];
+        memcpy(why, s->err, sizeof why);
+        sl_store_rollback(s);
+        memcpy(s->err, why, sizeof why);
+    }
     return rc;
 }
 
@@ -699,19 +708,20 @@ static int flush_aggs(sl_store *s)
         if (rc) return rc;
     }
     rollups_clear(s);
-    if (sl_trace_index_commit(s->trace_ids)) {
-        snprintf(s->err, sizeof s->err, "%s", sl_trace_index_error(s->trace_ids));
-        return SQLITE_ERROR;
-    }
-    return SQLITE_OK;
+    int rc = sl_trace_index_commit(s->trace_ids);
+    if (rc) snprintf(s->err, sizeof s->err, "%s", sl_trace_index_error(s->trace_ids));
+    return rc;
 }
 
 int sl_store_commit(sl_store *s)
 {
     int rc = flush_aggs(s);
+    /* Read inside the write lock: after COMMIT another connection could
+     * commit before we look, and its ids would then never be reloaded. */
+    int64_t version = data_version(s);
     if (rc == SQLITE_OK) rc = run(s, ST_COMMIT, "commit");
     if (rc) sl_store_rollback(s);
-    else s->data_version = data_version(s);
+    else s->data_version = version;
     return rc;
 }
 

@@ -645,6 +645,83 @@ static void test_trace_ids_seen_by_another_handle(void **state)
     assert_int_equal(q_int(a, "SELECT count(*) FROM trace_gen"), 2);
 }
 
+/* wal_hook for the test below: once, right after a's COMMIT has released
+ * the lock, another connection stores trace "T". */
+static int commit_between(void *arg, sqlite3 *db, const char *schema, int frames)
+{
+    (void)db;
+    (void)schema;
+    (void)frames;
+    sl_db **other = arg;
+    if (*other) {
+        sl_span t = mk("T", "from-b", NULL, "svc", "op", 1, 1, SL_STATUS_OK);
+        sl_import_stats st;
+        ingest_ok(*other, &t, 1, &st);
+        *other = NULL;
+    }
+    return SQLITE_OK;
+}
+
+static void test_commit_in_the_gap_after_ours(void **state)
+{
+    fixture *f = *state;
+    /* b commits between a's COMMIT and a's next BEGIN.  a must still see
+     * that b added "T" (its filters reloaded), not add "T" again. */
+    sl_db *a = open_rw(f);
+    assert_int_equal(sl_open(f->path, 0, &f->db2), SL_OK);
+    sl_db *b = f->db2;
+    ingest_traces(a, "warm", 1, "x", NULL);
+    sl_db *pending = b;
+    sqlite3_wal_hook(sl_sqlite(a), commit_between, &pending);
+    ingest_traces(a, "other", 1, "x", NULL);
+    sqlite3_wal_hook(sl_sqlite(a), NULL, NULL);
+    assert_null(pending);
+    sl_span t = mk("T", "from-a", NULL, "svc", "op", 2, 1, SL_STATUS_OK);
+    sl_import_stats st;
+    ingest_ok(a, &t, 1, &st);
+    assert_int_equal(q_int(a, "SELECT count(*) FROM trace WHERE trace_id = 'T'"), 1);
+    assert_int_equal(q_int(a, "SELECT span_count FROM traces WHERE trace_id = 'T'"), 2);
+}
+
+static void test_damaged_trace_index_is_refused(void **state)
+{
+    fixture *f = *state;
+    sl_db *a = open_rw(f);
+    ingest_traces(a, "t", 3, "x", NULL);
+    sqlite3 *h = NULL;
+    assert_int_equal(sqlite3_open(f->path, &h), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(h, "UPDATE trace_gen SET bloom = x'00'", NULL, NULL, NULL), SQLITE_OK);
+    sl_span s = mk("t-1", "y", "x", "svc", "op", 5, 1, SL_STATUS_OK);
+    sl_import_stats st;
+    char path[600];
+    snprintf(path, sizeof path, "%s/late.jsonl", f->dir);
+    FILE *fp = fopen(path, "w");
+    assert_non_null(fp);
+    fputs("{\"trace_id\":\"t-1\",\"span_id\":\"z\",\"service\":\"svc\",\"operation\":\"op\","
+          "\"start_ns\":6,\"duration_ns\":1}\n", fp);
+    fclose(fp);
+    /* Through both writers; each time the failed begin leaves nothing open. */
+    for (int i = 0; i < 2; i++) {
+        memset(&st, 0, sizeof st);
+        assert_int_equal(sl_import_file(a, path, NULL, &st), SL_ERROR);
+        assert_non_null(strstr(sl_errmsg(a), "trace_gen row 0 is damaged"));
+        assert_int_equal(sl_ingest_spans(a, &s, 1, &st), SL_ERROR);
+        assert_non_null(strstr(sl_errmsg(a), "trace_gen row 0 is damaged"));
+    }
+    /* ... and the write lock is free for the repair. */
+    assert_int_equal(sqlite3_exec(h, "BEGIN IMMEDIATE; ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(sl_sqlite(a), "SELECT trace_index_rebuild()", NULL, NULL, NULL), SQLITE_OK);
+    ingest_ok(a, &s, 1, &st);
+    assert_int_equal(sl_import_file(a, path, NULL, &st), SL_OK);
+    assert_int_equal(q_int(a, "SELECT count(*) FROM trace"), 3);
+    assert_int_equal(q_int(a, "SELECT span_count FROM traces WHERE trace_id = 't-1'"), 3);
+    /* A generation whose row is gone entirely is refused as well. */
+    assert_int_equal(sqlite3_exec(h, "DELETE FROM trace_gen", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(sl_ingest_spans(a, &s, 1, &st), SL_ERROR);
+    assert_non_null(strstr(sl_errmsg(a), "have no trace_gen row"));
+    sqlite3_close(h);
+}
+
 static void test_invalid_span_stores_nothing(void **state)
 {
     fixture *f = *state;
@@ -756,6 +833,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_clear, setup, teardown),
         cmocka_unit_test_setup_teardown(test_clear_by_another_handle, setup, teardown),
         cmocka_unit_test_setup_teardown(test_trace_ids_seen_by_another_handle, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_commit_in_the_gap_after_ours, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_damaged_trace_index_is_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_invalid_span_stores_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_threads_share_handle, setup, teardown),
     };
