@@ -6,8 +6,7 @@
 -- at 10M spans).  Now traces are filed in generations of 8,192 in order of
 -- first sight (src/trace_index.h: TRACE_GEN_SIZE) and indexed by
 -- (gen, trace_id): a commit's new ids fall in the newest generation's few
--- pages.  Old generations merge eight at a time (src/trace_index.c), so
--- their number grows with the log of the warehouse's size.  Uniqueness is kept by the writer, which probes only the
+-- pages.  Uniqueness is kept by the writer, which probes only the
 -- generations whose Bloom filter (trace_gen) may hold an id.  SQL finds an
 -- id by skip-scan (one probe per generation), which the planner chooses
 -- from the sqlite_stat1 row below; the writer keeps that row current.
@@ -41,14 +40,12 @@ ALTER TABLE trace_v5 RENAME TO trace;
 CREATE INDEX trace_key ON trace (gen, trace_id);
 CREATE INDEX trace_start ON trace (start_ns);
 
--- One row per generation: how many ids it was given, how many its filter
--- is sized for (8,192 x 8^k: generations merge eight at a time as they
--- age), and a Bloom filter of them (10 bits per id of capacity, blocked).
+-- One row per generation: how many ids it was given (it is full at
+-- 8,192) and a Bloom filter of them (10 bits per id, blocked).
 CREATE TABLE trace_gen (
-    gen      INTEGER PRIMARY KEY,
-    traces   INTEGER NOT NULL,
-    capacity INTEGER NOT NULL,
-    bloom    BLOB NOT NULL
+    gen    INTEGER PRIMARY KEY,
+    traces INTEGER NOT NULL,
+    bloom  BLOB NOT NULL
 );
 SELECT trace_index_rebuild();
 

@@ -17,55 +17,49 @@
  * costs one lookup and never a wrong answer.  Filters only gain bits:
  * deleted traces leave false positives, never false negatives.
  *
- * Why merging: with generations of one size, each new id is checked
- * against every generation's filter, and 1% of those checks cost a probe
- * of an old generation: work per new trace would grow with the warehouse
- * (measured: with 540 generations, the tenth million of an import took
- * 6.5 s against 4.8 s for the first).  So generations merge as an LSM tree
- * does: once FANOUT sealed generations of one size exist, the oldest
- * FANOUT become one generation FANOUT times larger (its ids move in
- * trace_key, its filter is rebuilt at the new size).  A warehouse of N
- * traces then has at most FANOUT - 1 generations of each size, about
- * (FANOUT - 1) * log_FANOUT(N / 8192) in all, and each id is moved once
- * per size it passes through.  One merge at most per commit bounds the
- * pause.
+ * The limit: a new id is checked against every generation's filter, and
+ * 1% of those checks cost a probe, so work per new trace grows with the
+ * number of generations (68 at 10M spans; one per 150,000 spans or so).
+ * Measured with generations of 1,024 instead, 540 of them by 10M spans as
+ * 8,192 would give at about 80M: the tenth million of an import took
+ * 6.5 s against 4.8 s for the first.  Merging old generations eight at a
+ * time (an LSM tree) bounds their number but moves every id once per level
+ * at ~7 us each, and a merge of 458,752 ids paused a commit for 3.5 s; a
+ * tree of filters over the generations, built from their ids without
+ * moving them, is the better next step.  docs/performance.md has figures.
  *
- * The filters live in trace_gen (gen, traces, capacity, bloom) and in
- * memory while a writer runs (10 bits per id of capacity).  They are
- * written at commit, and reloaded at begin when another connection has
- * committed, so several processes can import into one warehouse.
+ * The filters live in trace_gen (gen, traces, bloom) and in memory while
+ * a writer runs (10 KiB per 8,192 traces).  They are written at commit,
+ * and reloaded at begin when another connection has committed, so
+ * several processes can import into one warehouse.
  */
 #include "trace_index.h"
-#include "buf.h"
 #include "span.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define BLOCK_BYTES 64 /* one cache line per id */
-#define PROBES 6       /* bits set per id */
-#define FANOUT 8       /* generations of one size merged into one */
+#define BLOCK_BYTES 64                      /* one cache line per id */
+#define BLOOM_BYTES (TRACE_GEN_SIZE * 10 / 8) /* 10 bits per id */
+#define NBLOCKS (BLOOM_BYTES / BLOCK_BYTES)
+#define PROBES 6                            /* bits set per id */
 
 typedef struct generation {
     int64_t gen;
-    int64_t traces;          /* ids ever added */
-    int64_t capacity;        /* TRACE_GEN_SIZE * FANOUT^k: what the filter is sized for */
-    unsigned char *bloom;    /* bloom_bytes(capacity) */
+    int64_t traces;          /* ids ever added; the newest is full at TRACE_GEN_SIZE */
+    unsigned char *bloom;    /* BLOOM_BYTES */
     int dirty;               /* changed in this transaction */
 } generation;
 
-enum { Q_LOAD, Q_FIND, Q_ADD, Q_PUT, Q_LAST_GEN, Q_MOVE, Q_IDS, Q_DROP, Q_COUNT };
+enum { Q_LOAD, Q_FIND, Q_ADD, Q_PUT, Q_LAST_GEN, Q_COUNT };
 
 static const char *const query_sql[Q_COUNT] = {
-    [Q_LOAD] = "SELECT gen, traces, capacity, bloom FROM trace_gen ORDER BY gen",
+    [Q_LOAD] = "SELECT gen, traces, bloom FROM trace_gen ORDER BY gen",
     [Q_FIND] = "SELECT ref FROM trace WHERE gen = ?1 AND trace_id = ?2",
     [Q_ADD] = "INSERT INTO trace(trace_id, gen) VALUES (?1, ?2)",
-    [Q_PUT] = "INSERT OR REPLACE INTO trace_gen(gen, traces, capacity, bloom) VALUES (?1, ?2, ?3, ?4)",
+    [Q_PUT] = "INSERT OR REPLACE INTO trace_gen(gen, traces, bloom) VALUES (?1, ?2, ?3)",
     [Q_LAST_GEN] = "SELECT max(gen) FROM trace",
-    [Q_MOVE] = "UPDATE trace SET gen = ?1 WHERE gen = ?2",
-    [Q_IDS] = "SELECT trace_id FROM trace WHERE gen = ?1",
-    [Q_DROP] = "DELETE FROM trace_gen WHERE gen = ?1",
 };
 
 struct sl_trace_index {
@@ -74,7 +68,7 @@ struct sl_trace_index {
     generation *gens;        /* ascending; new ids go to the last */
     size_t ngens, cap;
     int loaded;
-    int reshaped;            /* generations started or merged in this transaction */
+    int opened;              /* a generation was started in this transaction */
     char err[256];
 };
 
@@ -82,47 +76,32 @@ struct sl_trace_index {
 
 static uint64_t id_hash(const char *id) { return sl_hash_str(SL_HASH_INIT, id); }
 
-/* 10 bits per id of capacity, in whole blocks. */
-static size_t bloom_bytes(int64_t capacity)
-{
-    return ((size_t)capacity * 10 / 8 + BLOCK_BYTES - 1) / BLOCK_BYTES * BLOCK_BYTES;
-}
-
-/* The size class holding n ids: TRACE_GEN_SIZE * FANOUT^k. */
-static int64_t capacity_for(int64_t n)
-{
-    int64_t c = TRACE_GEN_SIZE;
-    while (c < n) c *= FANOUT;
-    return c;
-}
-
 /* An id sets PROBES bits of one 64-byte block: the block chosen by the
  * high half of its hash, the bits by 9-bit slices of the low half times an
  * odd constant.  Bit j of that product depends only on bits 0..j of the
  * hash, so this relies on sl_hash_str() mixing every bit well; measured
  * with 8,192 ids in and 1,000,000 others probed: 0.92-0.97% false
  * positives, against 0.96% in theory for this blocking. */
-static unsigned char *bloom_block(const generation *g, uint64_t h)
+static unsigned char *bloom_block(const unsigned char *bloom, uint64_t h)
 {
-    size_t nblocks = bloom_bytes(g->capacity) / BLOCK_BYTES;
-    return g->bloom + (size_t)((uint32_t)(h >> 32) % nblocks) * BLOCK_BYTES;
+    return (unsigned char *)bloom + (size_t)((uint32_t)(h >> 32) % NBLOCKS) * BLOCK_BYTES;
 }
 
 static uint64_t bloom_bits(uint64_t h) { return (h & 0xFFFFFFFFu) * 0x9E3779B97F4A7C15ULL; }
 
-static void bloom_add(generation *g, uint64_t h)
+static void bloom_add(unsigned char *bloom, uint64_t h)
 {
-    unsigned char *b = bloom_block(g, h);
-    uint64_t bits = bloom_bits(h);
-    for (int i = 0; i < PROBES; i++, bits >>= 9) b[(bits & 511) / 8] |= (unsigned char)(1u << (bits & 7));
+    unsigned char *b = bloom_block(bloom, h);
+    uint64_t g = bloom_bits(h);
+    for (int i = 0; i < PROBES; i++, g >>= 9) b[(g & 511) / 8] |= (unsigned char)(1u << (g & 7));
 }
 
-static int bloom_has(const generation *g, uint64_t h)
+static int bloom_has(const unsigned char *bloom, uint64_t h)
 {
-    const unsigned char *b = bloom_block(g, h);
-    uint64_t bits = bloom_bits(h);
-    for (int i = 0; i < PROBES; i++, bits >>= 9)
-        if (!(b[(bits & 511) / 8] & (1u << (bits & 7)))) return 0;
+    const unsigned char *b = bloom_block(bloom, h);
+    uint64_t g = bloom_bits(h);
+    for (int i = 0; i < PROBES; i++, g >>= 9)
+        if (!(b[(g & 511) / 8] & (1u << (g & 7)))) return 0;
     return 1;
 }
 
@@ -135,17 +114,20 @@ static void gens_clear(sl_trace_index *x)
     x->loaded = 0;
 }
 
-/* Append a generation (its filter copied from bloom, or empty). */
-static generation *gens_push(sl_trace_index *x, int64_t gen, int64_t traces, int64_t capacity,
-                             const void *bloom)
+static generation *gens_push(sl_trace_index *x, int64_t gen, int64_t traces, const void *bloom)
 {
-    if (sl_array_reserve(&x->gens, &x->cap, x->ngens + 1, sizeof *x->gens, 16)) return NULL;
-    size_t n = bloom_bytes(capacity);
-    unsigned char *b = bloom ? malloc(n) : calloc(1, n);
+    if (x->ngens == x->cap) {
+        size_t cap = x->cap ? x->cap * 2 : 16;
+        generation *g = realloc(x->gens, cap * sizeof *g);
+        if (!g) return NULL;
+        x->gens = g;
+        x->cap = cap;
+    }
+    unsigned char *b = bloom ? malloc(BLOOM_BYTES) : calloc(1, BLOOM_BYTES);
     if (!b) return NULL;
-    if (bloom) memcpy(b, bloom, n);
+    if (bloom) memcpy(b, bloom, BLOOM_BYTES);
     generation *g = &x->gens[x->ngens++];
-    *g = (generation){gen, traces, capacity, b, 0};
+    *g = (generation){gen, traces, b, 0};
     return g;
 }
 
@@ -182,17 +164,16 @@ static int load(sl_trace_index *x)
     sqlite3_stmt *q = x->q[Q_LOAD];
     int rc;
     while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-        int64_t gen = sqlite3_column_int64(q, 0), capacity = sqlite3_column_int64(q, 2);
-        const void *bloom = sqlite3_column_blob(q, 3);
-        if (capacity_for(capacity) != capacity ||
-            (size_t)sqlite3_column_bytes(q, 3) != bloom_bytes(capacity)) {
+        int64_t gen = sqlite3_column_int64(q, 0);
+        const void *bloom = sqlite3_column_blob(q, 2);
+        if (sqlite3_column_bytes(q, 2) != BLOOM_BYTES) {
             sqlite3_reset(q);
             snprintf(x->err, sizeof x->err,
                      "trace index: trace_gen row %lld is damaged; SELECT trace_index_rebuild() repairs it",
                      (long long)gen);
             return SQLITE_CORRUPT;
         }
-        if (!gens_push(x, gen, sqlite3_column_int64(q, 1), capacity, bloom)) {
+        if (!gens_push(x, gen, sqlite3_column_int64(q, 1), bloom)) {
             sqlite3_reset(q);
             snprintf(x->err, sizeof x->err, "trace index: out of memory");
             return SQLITE_NOMEM;
@@ -234,7 +215,7 @@ void sl_trace_index_free(sl_trace_index *x)
 
 int sl_trace_index_begin(sl_trace_index *x, int others_committed)
 {
-    x->reshaped = 0;
+    x->opened = 0;
     return x->loaded && !others_committed ? SQLITE_OK : load(x);
 }
 
@@ -254,9 +235,9 @@ static int find_in(sl_trace_index *x, int64_t gen, const char *id, int64_t *ref,
 static generation *newest(sl_trace_index *x)
 {
     generation *last = x->ngens ? &x->gens[x->ngens - 1] : NULL;
-    if (last && last->traces < last->capacity) return last;
-    x->reshaped = 1;
-    return gens_push(x, last ? last->gen + 1 : 0, 0, TRACE_GEN_SIZE, NULL);
+    if (last && last->traces < TRACE_GEN_SIZE) return last;
+    x->opened = 1;
+    return gens_push(x, last ? last->gen + 1 : 0, 0, NULL);
 }
 
 int sl_trace_index_ref(sl_trace_index *x, const char *trace_id, int64_t *ref)
@@ -265,7 +246,7 @@ int sl_trace_index_ref(sl_trace_index *x, const char *trace_id, int64_t *ref)
     int rc, got;
     /* Newest first: a trace still growing was most likely seen lately. */
     for (size_t i = x->ngens; i-- > 0;) {
-        if (!bloom_has(&x->gens[i], h)) continue;
+        if (!bloom_has(x->gens[i].bloom, h)) continue;
         if ((rc = find_in(x, x->gens[i].gen, trace_id, ref, &got))) return rc;
         if (got) return SQLITE_OK;
     }
@@ -281,90 +262,20 @@ int sl_trace_index_ref(sl_trace_index *x, const char *trace_id, int64_t *ref)
     sqlite3_reset(q);
     if (rc != SQLITE_DONE) return fail(x, rc, "adding a trace");
     *ref = sqlite3_last_insert_rowid(x->db);
-    bloom_add(g, h);
+    bloom_add(g->bloom, h);
     g->traces++;
     g->dirty = 1;
     return SQLITE_OK;
 }
 
-static int put_gen(sqlite3_stmt *q, const generation *g)
+static int put_gen(sqlite3_stmt *q, int64_t gen, int64_t traces, const unsigned char *bloom)
 {
-    sqlite3_bind_int64(q, 1, g->gen);
-    sqlite3_bind_int64(q, 2, g->traces);
-    sqlite3_bind_int64(q, 3, g->capacity);
-    sqlite3_bind_blob(q, 4, g->bloom, (int)bloom_bytes(g->capacity), SQLITE_STATIC);
+    sqlite3_bind_int64(q, 1, gen);
+    sqlite3_bind_int64(q, 2, traces);
+    sqlite3_bind_blob(q, 3, bloom, BLOOM_BYTES, SQLITE_STATIC);
     int rc = sqlite3_step(q);
     sqlite3_reset(q);
     return rc == SQLITE_DONE ? SQLITE_OK : rc;
-}
-
-static int step_done(sqlite3_stmt *q)
-{
-    int rc = sqlite3_step(q);
-    sqlite3_reset(q);
-    return rc == SQLITE_DONE ? SQLITE_OK : rc;
-}
-
-/* Fill g's (empty) filter from the ids filed under g->gen. */
-static int fill_bloom(sqlite3_stmt *ids, generation *g)
-{
-    int rc;
-    sqlite3_bind_int64(ids, 1, g->gen);
-    while ((rc = sqlite3_step(ids)) == SQLITE_ROW)
-        bloom_add(g, id_hash((const char *)sqlite3_column_text(ids, 0)));
-    sqlite3_reset(ids);
-    return rc == SQLITE_DONE ? SQLITE_OK : rc;
-}
-
-/* The oldest run of FANOUT sealed generations of one size, smallest size
- * first; its first index, or -1.  The newest generation is never sealed. */
-static long merge_candidate(const sl_trace_index *x)
-{
-    if (x->ngens <= FANOUT) return -1;
-    for (int64_t cap = TRACE_GEN_SIZE;; cap *= FANOUT) {
-        size_t run = 0, any = 0;
-        for (size_t i = 0; i + 1 < x->ngens; i++) {
-            if (x->gens[i].capacity > cap) any = 1;
-            if (x->gens[i].capacity != cap) {
-                run = 0;
-                continue;
-            }
-            if (++run == FANOUT) return (long)(i + 1 - FANOUT);
-        }
-        if (!any) return -1;
-    }
-}
-
-/* Merge gens[at .. at+FANOUT) into one generation, numbered as the first,
- * FANOUT times larger: move the ids in trace_key, rebuild the filter. */
-static int merge(sl_trace_index *x, size_t at)
-{
-    generation *first = &x->gens[at];
-    int64_t traces = 0;
-    for (size_t i = at; i < at + FANOUT; i++) traces += x->gens[i].traces;
-    generation big = {first->gen, traces, first->capacity * FANOUT, NULL, 1};
-    if (!(big.bloom = calloc(1, bloom_bytes(big.capacity)))) return SQLITE_NOMEM;
-    int rc = SQLITE_OK;
-    for (size_t i = at + 1; rc == SQLITE_OK && i < at + FANOUT; i++) {
-        sqlite3_bind_int64(x->q[Q_MOVE], 1, big.gen);
-        sqlite3_bind_int64(x->q[Q_MOVE], 2, x->gens[i].gen);
-        if (!(rc = step_done(x->q[Q_MOVE]))) {
-            sqlite3_bind_int64(x->q[Q_DROP], 1, x->gens[i].gen);
-            rc = step_done(x->q[Q_DROP]);
-        }
-    }
-    if (rc == SQLITE_OK) rc = fill_bloom(x->q[Q_IDS], &big);
-    if (rc == SQLITE_OK) rc = put_gen(x->q[Q_PUT], &big);
-    if (rc) {
-        free(big.bloom);
-        return rc;
-    }
-    for (size_t i = at; i < at + FANOUT; i++) free(x->gens[i].bloom);
-    x->gens[at] = big;
-    x->gens[at].dirty = 0;
-    memmove(&x->gens[at + 1], &x->gens[at + FANOUT], (x->ngens - at - FANOUT) * sizeof *x->gens);
-    x->ngens -= FANOUT - 1;
-    return SQLITE_OK;
 }
 
 /* Keep the planner's skip-scan of trace_key for `WHERE trace_id = ?`: it
@@ -375,13 +286,11 @@ static void refresh_stat(sl_trace_index *x)
 {
     int64_t rows = 0;
     for (size_t i = 0; i < x->ngens; i++) rows += x->gens[i].traces;
-    int64_t per_gen = x->ngens ? rows / (int64_t)x->ngens : 0;
-    if (per_gen < TRACE_GEN_SIZE) per_gen = TRACE_GEN_SIZE;
     char sql[256];
     snprintf(sql, sizeof sql,
              "DELETE FROM sqlite_stat1 WHERE tbl = 'trace' AND idx = 'trace_key';"
-             "INSERT INTO sqlite_stat1(tbl, idx, stat) VALUES ('trace', 'trace_key', '%lld %lld 1')",
-             (long long)(rows > per_gen ? rows : per_gen), (long long)per_gen);
+             "INSERT INTO sqlite_stat1(tbl, idx, stat) VALUES ('trace', 'trace_key', '%lld %d 1')",
+             (long long)(rows > TRACE_GEN_SIZE ? rows : TRACE_GEN_SIZE), TRACE_GEN_SIZE);
     sqlite3_exec(x->db, sql, NULL, NULL, NULL);
 }
 
@@ -390,18 +299,12 @@ int sl_trace_index_commit(sl_trace_index *x)
     for (size_t i = 0; i < x->ngens; i++) {
         generation *g = &x->gens[i];
         if (!g->dirty) continue;
-        int rc = put_gen(x->q[Q_PUT], g);
+        int rc = put_gen(x->q[Q_PUT], g->gen, g->traces, g->bloom);
         if (rc) return fail(x, rc, "writing trace_gen");
         g->dirty = 0;
     }
-    long at = merge_candidate(x);
-    if (at >= 0) {
-        int rc = merge(x, (size_t)at);
-        if (rc) return fail(x, rc, "merging generations");
-        x->reshaped = 1;
-    }
-    if (x->reshaped) refresh_stat(x);
-    x->reshaped = 0;
+    if (x->opened) refresh_stat(x);
+    x->opened = 0;
     return SQLITE_OK;
 }
 
@@ -416,30 +319,31 @@ static void rebuild_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     (void)argc;
     (void)argv;
     sqlite3 *db = sqlite3_context_db_handle(ctx);
-    sqlite3_stmt *gens = NULL, *ids = NULL, *put = NULL;
-    int64_t ngens = 0;
-    int rc = sqlite3_exec(db, "DELETE FROM trace_gen", NULL, NULL, NULL);
+    sqlite3_stmt *rd = NULL, *wr = NULL;
+    unsigned char *bloom = calloc(1, BLOOM_BYTES);
+    int64_t gen = -1, traces = 0, ngens = 0;
+    int rc = bloom ? sqlite3_exec(db, "DELETE FROM trace_gen", NULL, NULL, NULL) : SQLITE_NOMEM;
     if (rc == SQLITE_OK)
-        rc = sqlite3_prepare_v2(db, "SELECT gen, count(*) FROM trace GROUP BY gen ORDER BY gen", -1,
-                                &gens, NULL);
-    if (rc == SQLITE_OK) rc = sqlite3_prepare_v2(db, query_sql[Q_IDS], -1, &ids, NULL);
-    if (rc == SQLITE_OK) rc = sqlite3_prepare_v2(db, query_sql[Q_PUT], -1, &put, NULL);
-    while (rc == SQLITE_OK && (rc = sqlite3_step(gens)) == SQLITE_ROW) {
-        int64_t n = sqlite3_column_int64(gens, 1);
-        generation g = {sqlite3_column_int64(gens, 0), n, capacity_for(n), NULL, 0};
-        if (!(g.bloom = calloc(1, bloom_bytes(g.capacity)))) {
-            rc = SQLITE_NOMEM;
-            break;
+        rc = sqlite3_prepare_v2(db, "SELECT gen, trace_id FROM trace ORDER BY gen", -1, &rd, NULL);
+    if (rc == SQLITE_OK) rc = sqlite3_prepare_v2(db, query_sql[Q_PUT], -1, &wr, NULL);
+    while (rc == SQLITE_OK && (rc = sqlite3_step(rd)) == SQLITE_ROW) {
+        int64_t g = sqlite3_column_int64(rd, 0);
+        if (g != gen && traces) {
+            if ((rc = put_gen(wr, gen, traces, bloom))) break;
+            memset(bloom, 0, BLOOM_BYTES);
+            traces = 0;
+            ngens++;
         }
-        rc = fill_bloom(ids, &g);
-        if (rc == SQLITE_OK) rc = put_gen(put, &g);
-        free(g.bloom);
-        ngens++;
+        gen = g;
+        bloom_add(bloom, id_hash((const char *)sqlite3_column_text(rd, 1)));
+        traces++;
+        rc = SQLITE_OK;
     }
-    if (rc == SQLITE_DONE) rc = SQLITE_OK;
-    sqlite3_finalize(gens);
-    sqlite3_finalize(ids);
-    sqlite3_finalize(put);
+    if (rc == SQLITE_DONE) rc = traces ? put_gen(wr, gen, traces, bloom) : SQLITE_OK;
+    if (rc == SQLITE_OK && traces) ngens++;
+    sqlite3_finalize(rd);
+    sqlite3_finalize(wr);
+    free(bloom);
     if (rc == SQLITE_OK) {
         sqlite3_result_int64(ctx, ngens);
     } else if (rc == SQLITE_NOMEM) {

@@ -26,7 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define TRACE_GEN_SIZE 8192 /* traces in a new generation */
+#define TRACE_GEN_SIZE 8192 /* traces per generation */
 
 typedef struct sl_trace_index sl_trace_index;
 

@@ -722,35 +722,6 @@ static void test_damaged_trace_index_is_refused(void **state)
     sqlite3_close(h);
 }
 
-static void test_generations_merge(void **state)
-{
-    fixture *f = *state;
-    /* 70,000 traces: nine generations of 8,192, of which the eight sealed
-     * ones merge into one of 65,536 at commit; 70,000 - 65,536 = 4,464
-     * stay in the newest.  Every trace is then found again, by this
-     * handle and by a fresh one that loads the merged filter. */
-    sl_db *a = open_rw(f);
-    char buf[256];
-    ingest_traces(a, "m", 70000, "root", NULL);
-    assert_string_equal(q_text(a, "SELECT group_concat(gen || ':' || traces || '/' || capacity, ' ')"
-                                  " FROM (SELECT * FROM trace_gen ORDER BY gen)", buf, sizeof buf),
-                        "0:65536/65536 8:4464/8192");
-    assert_int_equal(q_int(a, "SELECT count(*) FROM trace WHERE gen = 0"), 65536);
-    assert_int_equal(q_int(a, "SELECT length(bloom) FROM trace_gen WHERE gen = 0"), 65536 * 10 / 8);
-    ingest_traces(a, "m", 70000, "child", "root");
-    assert_int_equal(sl_open(f->path, 0, &f->db2), SL_OK);
-    ingest_traces(f->db2, "m", 70000, "child2", "root");
-    assert_int_equal(q_int(a, "SELECT count(*) FROM trace"), 70000);
-    assert_int_equal(q_int(a, "SELECT count(*) FROM traces WHERE span_count = 3"), 70000);
-    /* trace_index_rebuild() sizes each filter by its generation's count:
-     * the same rows, bit for bit. */
-    assert_int_equal(sqlite3_exec(sl_sqlite(a), "CREATE TEMP TABLE saved AS SELECT * FROM trace_gen",
-                                  NULL, NULL, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(sl_sqlite(a), "SELECT trace_index_rebuild()", NULL, NULL, NULL), SQLITE_OK);
-    assert_int_equal(q_int(a, "SELECT count(*) FROM (SELECT * FROM saved EXCEPT SELECT * FROM trace_gen)"), 0);
-    assert_int_equal(q_int(a, "SELECT count(*) FROM (SELECT * FROM trace_gen EXCEPT SELECT * FROM saved)"), 0);
-}
-
 static void test_invalid_span_stores_nothing(void **state)
 {
     fixture *f = *state;
@@ -864,7 +835,6 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_trace_ids_seen_by_another_handle, setup, teardown),
         cmocka_unit_test_setup_teardown(test_commit_in_the_gap_after_ours, setup, teardown),
         cmocka_unit_test_setup_teardown(test_damaged_trace_index_is_refused, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_generations_merge, setup, teardown),
         cmocka_unit_test_setup_teardown(test_invalid_span_stores_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_threads_share_handle, setup, teardown),
     };
