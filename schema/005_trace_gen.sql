@@ -12,11 +12,11 @@
 -- from the sqlite_stat1 row below; the writer keeps that row current.
 -- SELECT trace_index_rebuild() refills trace_gen from trace.
 --
--- The table is rebuilt to drop the UNIQUE constraint; the views over it
--- are dropped and created again unchanged.
-
-DROP VIEW spans;
-DROP VIEW traces;
+-- The table is rebuilt to drop the UNIQUE constraint (SQLite's 12-step
+-- ALTER TABLE).  legacy_alter_table keeps the rename from rewriting or
+-- re-checking the views: `spans` and `traces` name `trace` and go on
+-- reading the new table unchanged.
+PRAGMA legacy_alter_table = ON;
 
 CREATE TABLE trace_v5 (
     ref             INTEGER PRIMARY KEY,  -- increasing in order of first sight
@@ -56,45 +56,4 @@ DELETE FROM sqlite_stat1 WHERE tbl = 'trace';
 INSERT INTO sqlite_stat1(tbl, idx, stat)
 SELECT 'trace', 'trace_key', max(count(*), 8192) || ' 8192 1' FROM trace;
 
-CREATE VIEW spans AS
-SELECT t.trace_id,
-       s.span_id,
-       s.parent_span_id,
-       sv.name AS service,
-       o.name AS operation,
-       CASE s.kind WHEN 1 THEN 'internal' WHEN 2 THEN 'server' WHEN 3 THEN 'client'
-                   WHEN 4 THEN 'producer' WHEN 5 THEN 'consumer' ELSE 'unspecified' END AS kind,
-       CASE s.status WHEN 1 THEN 'ok' WHEN 2 THEN 'error' ELSE 'unset' END AS status,
-       s.status_message,
-       s.start_ns,
-       s.start_ns + s.duration_ns AS end_ns,
-       s.duration_ns,
-       s.attributes,
-       r.attributes AS resource,
-       s.scope,
-       s.events,
-       s.links,
-       rs.name AS remote_service,
-       (s.flags & 1) AS shared
-FROM span s
-JOIN trace t ON t.ref = s.trace_ref
-JOIN service sv ON sv.id = s.service_id
-JOIN operation o ON o.id = s.operation_id
-LEFT JOIN resource r ON r.id = s.resource_id
-LEFT JOIN service rs ON rs.id = s.remote_service_id;
-
-CREATE VIEW traces AS
-SELECT t.trace_id,
-       sv.name AS root_service,
-       o.name AS root_operation,
-       t.start_ns,
-       t.end_ns,
-       t.end_ns - t.start_ns AS duration_ns,
-       t.span_count,
-       t.service_count,
-       t.error_count
-FROM trace t
-LEFT JOIN span rs ON rs.id = t.root_span_rowid
-LEFT JOIN service sv ON sv.id = rs.service_id
-LEFT JOIN operation o ON o.id = rs.operation_id
-WHERE t.span_count > 0;
+PRAGMA legacy_alter_table = OFF;
