@@ -41,7 +41,7 @@ CREATE INDEX trace_key ON trace (gen, trace_id);
 CREATE INDEX trace_start ON trace (start_ns);
 
 -- One row per generation: how many ids it was given (it is full at
--- 8,192) and a Bloom filter of them (10 bits per id, blocked).
+-- 8,192) and a Bloom filter of them (16 bits per id, blocked).
 CREATE TABLE trace_gen (
     gen    INTEGER PRIMARY KEY,
     traces INTEGER NOT NULL,
