@@ -445,12 +445,12 @@ static const char *csv_times(csv_dec *d, sl_span *sp)
     if (e && *e) {
         if (csv_field_ns(fe, e, &end)) return csv_bad(d, fe, e);
         if (end < sp->start_ns) return "end before start";
-        sp->duration_ns = end - sp->start_ns;
+        if (__builtin_sub_overflow(end, sp->start_ns, &sp->duration_ns)) return "span longer than 2^63 ns";
         if (have_dur) {
-            int64_t unit = 1;
+            int64_t unit = 1, diff;
             for (int k = 0; k < csv_fields[fd].scale; k++) unit *= 10;
-            int64_t diff = dur - sp->duration_ns;
-            if (diff >= unit || diff <= -unit) return "duration disagrees with end - start";
+            if (__builtin_sub_overflow(dur, sp->duration_ns, &diff) || diff >= unit || diff <= -unit)
+                return "duration disagrees with end - start";
         }
         return NULL;
     }

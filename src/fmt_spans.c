@@ -112,6 +112,14 @@ static int time_value(const cJSON *ns, const cJSON *secs, int64_t *out, int *hav
     return text ? sl_parse_seconds_ns(text, out) : -1;
 }
 
+/* end - start; -1, which is rejected as "end before start", when the
+ * difference does not fit (e.g. start near 2^63 and end near -2^63). */
+static int64_t span_length(int64_t start, int64_t end)
+{
+    int64_t d;
+    return __builtin_sub_overflow(end, start, &d) ? -1 : d;
+}
+
 /* Fill sp from the object o; NULL on success, else the reason to reject. */
 static const char *span_from_json(const cJSON *o, sl_span *sp, spans_scratch *x)
 {
@@ -142,8 +150,9 @@ static const char *span_from_json(const cJSON *o, sl_span *sp, spans_scratch *x)
     if (time_value(f[F_END_NS], NULL, &end, &have_end)) return "bad end_ns";
     if (time_value(f[F_DURATION_NS], f[F_DURATION], &dur, &have_dur)) return "bad duration_ns";
     if (!have_end && !have_dur) return "missing end_ns or duration_ns";
-    if (have_end && have_dur && end - sp->start_ns != dur) return "end_ns - start_ns != duration_ns";
-    sp->duration_ns = have_dur ? dur : end - sp->start_ns;
+    if (have_end && have_dur && span_length(sp->start_ns, end) != dur)
+        return "end_ns - start_ns != duration_ns";
+    sp->duration_ns = have_dur ? dur : span_length(sp->start_ns, end);
     if (sp->duration_ns < 0) return "end before start";
 
     sp->attributes = json_value(f[F_ATTRIBUTES], 1, &x->attrs, &why);
@@ -213,6 +222,7 @@ static const char *plain_number(const char *p, const char *end)
         if (!(p = digits(p, end))) return NULL;
     }
     if (!real && p - s == 2 && s[0] == '-' && s[1] == '0') return NULL; /* -0 */
+    if (p - s > 63) return NULL; /* upstream cJSON rejects longer numbers */
     return p;
 }
 
@@ -373,9 +383,9 @@ static int span_fast(const char *line, size_t len, sl_span *sp, spans_scratch *x
         (v[F_END_NS] && fast_int(v[F_END_NS], ve[F_END_NS], &end)) ||
         (v[F_DURATION_NS] && fast_int(v[F_DURATION_NS], ve[F_DURATION_NS], &dur)) ||
         (!v[F_END_NS] && !v[F_DURATION_NS]) ||
-        (v[F_END_NS] && v[F_DURATION_NS] && end - sp->start_ns != dur))
+        (v[F_END_NS] && v[F_DURATION_NS] && span_length(sp->start_ns, end) != dur))
         return 0;
-    sp->duration_ns = v[F_DURATION_NS] ? dur : end - sp->start_ns;
+    sp->duration_ns = v[F_DURATION_NS] ? dur : span_length(sp->start_ns, end);
     sp->attributes = fast_json(&x->attrs, v[F_ATTRIBUTES], ve[F_ATTRIBUTES], '{', &odd);
     sp->resource = fast_json(&x->resource, v[F_RESOURCE], ve[F_RESOURCE], '{', &odd);
     sp->scope = fast_json(&x->scope, v[F_SCOPE], ve[F_SCOPE], '{', &odd);

@@ -234,6 +234,25 @@ static void header_errors(void **state)
     sl_close(db);
 }
 
+/* start -9e18 and end 9e18: end - start does not fit in 64 bits. */
+static void span_too_long(void **state)
+{
+    (void)state;
+    char p[600];
+    write_file(p, sizeof p, "long.csv",
+               "trace_id,span_id,service,operation,start_ns,end_ns\n"
+               "t,a,s,op,-9000000000000000000,9000000000000000000\n"
+               "t,b,s,op,1,5\n");
+    rejects rj = {0};
+    sl_import_stats st;
+    sl_db *db = open_db("long.db");
+    assert_int_equal(import(db, p, NULL, &rj, &st), SL_OK);
+    assert_int_equal(st.rejected, 1);
+    assert_int_equal(st.imported, 1);
+    assert_string_equal(rj.reasons[0], "span longer than 2^63 ns");
+    sl_close(db);
+}
+
 static void disable_default(void **state)
 {
     (void)state;
@@ -341,6 +360,7 @@ int main(void)
         cmocka_unit_test(pod_names),
         cmocka_unit_test(header_errors),
         cmocka_unit_test(disable_default),
+        cmocka_unit_test(span_too_long),
         cmocka_unit_test(export_quoting),
     };
     (void)sl_exporter_csv.name;

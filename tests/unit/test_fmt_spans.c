@@ -137,11 +137,33 @@ static void test_other_lines_declined(void **state)
         "[" BASE "]",
         "\xef\xbb\xbf{" BASE "," TIMES "}",
         "{" BASE "," TIMES ",\"attributes\":{\"a\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}}",
+        /* longer than upstream cJSON reads (Debian's patched one reads it) */
+        "{" BASE "," TIMES ",\"attributes\":{\"x\":1.0000000000000000000000000000000000000000000000000000000000000000000001}}",
     };
     spans_scratch x;
     memset(&x, 0, sizeof x);
     for (size_t i = 0; i < sizeof declined / sizeof declined[0]; i++)
         if (agree(declined[i], strlen(declined[i]), &x)) fail_msg("span_fast() took %s", declined[i]);
+    scratch_free(&x);
+}
+
+/* Times whose difference does not fit in 64 bits: neither reader accepts
+ * them (the subtraction used to overflow, and the first wrapped to 1). */
+static void test_time_overflow_rejected(void **state)
+{
+    (void)state;
+    static const char *const lines[] = {
+        "{" BASE ",\"start_ns\":9223372036854775807,\"end_ns\":-9223372036854775808,\"duration_ns\":1}",
+        "{" BASE ",\"start_ns\":-9000000000000000000,\"end_ns\":9000000000000000000}",
+    };
+    spans_scratch x;
+    memset(&x, 0, sizeof x);
+    char repr[512];
+    for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
+        if (agree(lines[i], strlen(lines[i]), &x)) fail_msg("span_fast() took %s", lines[i]);
+        if (tree_read(lines[i], strlen(lines[i]), &x, repr, sizeof repr))
+            fail_msg("the tree path took %s: %s", lines[i], repr);
+    }
     scratch_free(&x);
 }
 
@@ -197,6 +219,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_plain_lines_taken),
         cmocka_unit_test(test_other_lines_declined),
+        cmocka_unit_test(test_time_overflow_rejected),
         cmocka_unit_test(test_spangen_and_mutations),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
