@@ -28,7 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sqlite3.h>
-#include "json.h"
+#include "base/json.h"
 
 #define ROWS_PER_TXN 50000
 

@@ -18,7 +18,7 @@
  * unless --exact or a window that is not whole hours asks for a scan.
  */
 #include "cli.h"
-#include "buf.h"
+#include "base/buf.h"
 
 #include <getopt.h>
 #include <stdlib.h>

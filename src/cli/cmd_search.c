@@ -21,8 +21,8 @@
  * spliced into the text.
  */
 #include "cli.h"
-#include "buf.h"
-#include "json.h"
+#include "base/buf.h"
+#include "base/json.h"
 
 #include <getopt.h>
 #include <math.h>

@@ -28,8 +28,8 @@
  *      path sections; its share is that over the trace duration.
  */
 #include "cli.h"
-#include "buf.h"
-#include "json.h"
+#include "base/buf.h"
+#include "base/json.h"
 
 #include <getopt.h>
 #include <inttypes.h>

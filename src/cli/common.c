@@ -1,7 +1,7 @@
 /* common.c -- helpers shared by the spanlite commands; see cli.h. */
 #include "cli.h"
-#include "json.h"
-#include "workflow.h"
+#include "base/json.h"
+#include "workflow/workflow.h"
 
 #include <ctype.h>
 #include <errno.h>

@@ -7,8 +7,8 @@
  *   jsonl  one object per line
  */
 #include "cli.h"
-#include "buf.h"
-#include "json.h"
+#include "base/buf.h"
+#include "base/json.h"
 
 #include <stdlib.h>
 #include <string.h>

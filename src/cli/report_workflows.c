@@ -7,9 +7,9 @@
  * --format json, and filters that choose which stored events are replayed.
  */
 #include "cli.h"
-#include "buf.h"
-#include "wf_json.h"
-#include "workflow_report.h"
+#include "base/buf.h"
+#include "workflow/pyvalue.h"
+#include "workflow/report.h"
 
 #include <getopt.h>
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-# Hourly rollups (schema/003_rollup.sql, store.c): kept exact at ingest,
+# Hourly rollups (schema/003_rollup.sql, store/writer.c): kept exact at ingest,
 # whatever the batching, rebuilt identically by the migration, and their
 # sketches within the stated 1% of the true quantile.
 source "$SPANLITE_SRC/tests/cli/lib.sh"

@@ -22,7 +22,7 @@
 
 #include <sqlite3.h>
 
-#include "critical_path.h"
+#include "analysis/critical_path.h"
 #include "spanlite.h"
 
 /* An expected section: node index into the test's array, start, end. */

@@ -20,7 +20,7 @@
 
 #include <sqlite3.h>
 
-#include "dependencies.h"
+#include "analysis/dependencies.h"
 #include "spanlite.h"
 
 /* Service names <-> small ids; index 0 is "unknown". */

@@ -1,5 +1,5 @@
 /*
- * test_fmt_csv.c -- CSV import and export (src/fmt_csv.c).
+ * test_fmt_csv.c -- CSV import and export (src/formats/csv.c).
  *
  * Expected values are worked by hand from the fixtures (tests/data/csv/ and
  * the small files written below); the ISO 8601 instant was converted with
@@ -17,8 +17,8 @@
 
 #include <sqlite3.h>
 
-#include "export.h"
-#include "format.h"
+#include "store/export.h"
+#include "formats/format.h"
 #include "spanlite.h"
 
 #define TESTUTIL_PREFIX "csv"

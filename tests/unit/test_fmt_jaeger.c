@@ -3,14 +3,14 @@
  * API: sl_open(":memory:"), sl_import_file(), sl_export().
  *
  * Golden values are worked by hand from the input documents below and the
- * mapping in fmt_jaeger.c's header (microseconds * 1000 = nanoseconds).
+ * mapping in formats/jaeger.c's header (microseconds * 1000 = nanoseconds).
  *
  * The decoder is compiled in here with a 16-byte window (JG_CHUNK, its seam
  * for this), so in every document imported here traces straddle window ends
  * and the window drops consumed bytes many times over.
  */
 #define JG_CHUNK 16
-#include "fmt_jaeger.c"
+#include "formats/jaeger.c"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -24,8 +24,8 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
-#include "export.h"
-#include "format.h"
+#include "store/export.h"
+#include "formats/format.h"
 #include "spanlite.h"
 
 /* Named so that the linker takes the format files out of the static library. */

@@ -3,7 +3,7 @@
  * scanner), input.c's window, and the OTLP format through the public API
  * (sl_open(":memory:") and sl_import_file()).
  *
- * fmt_otlp.c is compiled into this test with a 16-byte window chunk
+ * formats/otlp.c is compiled into this test with a 16-byte window chunk
  * (OTLP_CHUNK, its seam for this), so in every document imported here the
  * records straddle window boundaries and the window shifts many times; the
  * library's own fmt_otlp.o is then not linked (this file defines the same
@@ -15,7 +15,7 @@
  * (49cd77d1f9dcd936) and likewise for the trace id.
  */
 #define OTLP_CHUNK 16
-#include "fmt_otlp.c"
+#include "formats/otlp.c"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -31,10 +31,10 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
-#include "attrs.h"
-#include "format.h"
-#include "input.h"
-#include "json.h"
+#include "base/attrs.h"
+#include "formats/format.h"
+#include "ingest/input.h"
+#include "base/json.h"
 #include "spanlite.h"
 
 /* ---- AnyValue -> stored JSON ---- */

@@ -2,7 +2,7 @@
  * test_fmt_spans.c -- the native format's two readers agree: span_fast(),
  * which reads a plain line straight from its text, and the cJSON tree path
  * (span_from_json()), which reads every other line and owns every reject
- * message.  fmt_spans.c is compiled into this test so both are reachable;
+ * message.  formats/spans.c is compiled into this test so both are reachable;
  * the library's fmt_spans.o is then not linked (the linker takes archive
  * members only for undefined symbols).
  *
@@ -14,7 +14,7 @@
  * random mutations of those, which the fast path may take or decline but
  * never read differently.
  */
-#include "fmt_spans.c"
+#include "formats/spans.c"
 
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,5 +1,5 @@
 /*
- * test_fmt_zipkin.c -- Zipkin v2 JSON import and export (src/fmt_zipkin.c).
+ * test_fmt_zipkin.c -- Zipkin v2 JSON import and export (src/formats/zipkin.c).
  *
  * Expected values are worked by hand from the fixtures in tests/data/zipkin/
  * (microseconds * 1000 for times; the mapping table of
@@ -11,7 +11,7 @@
  * and the window drops consumed bytes many times over.
  */
 #define ZK_CHUNK 16
-#include "fmt_zipkin.c"
+#include "formats/zipkin.c"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -26,8 +26,8 @@
 #include <cjson/cJSON.h>
 #include <sqlite3.h>
 
-#include "export.h"
-#include "format.h"
+#include "store/export.h"
+#include "formats/format.h"
 #include "spanlite.h"
 
 #define TESTUTIL_PREFIX "zk"

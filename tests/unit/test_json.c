@@ -18,7 +18,7 @@
 
 #include <cmocka.h>
 
-#include "json.h"
+#include "base/json.h"
 
 /* ---- helpers ---- */
 

@@ -20,7 +20,7 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
-#include "stats.h"
+#include "analysis/stats.h"
 
 #define TOL 1e-9
 

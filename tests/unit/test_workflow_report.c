@@ -1,6 +1,6 @@
 /*
- * test_workflow_report.c -- the arithmetic of workflow_report.c and the
- * Python value rules of wf_json.c that the report depends on.
+ * test_workflow_report.c -- the arithmetic of workflow/report.c and the
+ * Python value rules of workflow/pyvalue.c that the report depends on.
  *
  * Golden values come from Python 3.11 evaluating the same expressions that
  * aggregate_workflows.py evaluates (statistics.mean, statistics.median,
@@ -18,8 +18,8 @@
 
 #include <cmocka.h>
 
-#include "wf_json.h"
-#include "workflow_report.h"
+#include "workflow/pyvalue.h"
+#include "workflow/report.h"
 
 #define N(a) (sizeof(a) / sizeof *(a))
 

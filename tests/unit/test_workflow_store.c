@@ -20,7 +20,7 @@
 #include <sqlite3.h>
 
 #include "spanlite.h"
-#include "workflow.h"
+#include "workflow/workflow.h"
 
 static const char *const lines[] = {
     "{\"type\":\"transaction_open\",\"txn_id\":\"pay-1\",\"ts_ms\":1000,\"workflow\":\"pay\"}",

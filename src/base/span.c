@@ -1,0 +1,115 @@
+/* base/span.c -- validity, naming and identity of spans; see span.h. */
+#include "base/span.h"
+#include "base/json.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* Eight bytes a round, each folded in with a multiply-rotate-multiply step
+ * (xxHash64's round); the tail byte by byte.  Not cryptographic: it only
+ * has to tell different spans of one trace apart. */
+static uint64_t rotl64(uint64_t x, int r) { return (x << r) | (x >> (64 - r)); }
+
+uint64_t sl_hash_bytes(uint64_t h, const void *p, size_t n)
+{
+    static const uint64_t P1 = 0x9E3779B185EBCA87ULL, P2 = 0xC2B2AE3D27D4EB4FULL;
+    const unsigned char *s = p;
+    for (; n >= 8; s += 8, n -= 8) {
+        uint64_t w;
+        memcpy(&w, s, 8);
+        h ^= rotl64(w * P2, 31) * P1;
+        h = rotl64(h, 27) * P1 + 0x85EBCA77C2B2AE63ULL;
+    }
+    for (; n; s++, n--) {
+        h ^= *s * 0x27D4EB2F165667C5ULL;
+        h = rotl64(h, 11) * P1;
+    }
+    h ^= h >> 33; /* final avalanche, so low bits depend on every byte */
+    h *= P2;
+    h ^= h >> 29;
+    return h;
+}
+
+uint64_t sl_hash_str(uint64_t h, const char *s)
+{
+    /* A length prefix keeps field boundaries unambiguous ("ab","c" != "a","bc"). */
+    uint64_t n = s ? (uint64_t)strlen(s) : UINT64_MAX;
+    h = sl_hash_bytes(h, &n, sizeof n);
+    return s ? sl_hash_bytes(h, s, (size_t)n) : h;
+}
+
+uint64_t sl_span_hash(const sl_span *sp)
+{
+    uint64_t h = SL_HASH_INIT;
+    const char *parent = sp->parent_span_id && *sp->parent_span_id ? sp->parent_span_id : NULL;
+    const char *strs[] = {sp->trace_id, sp->span_id, parent, sp->service, sp->operation,
+                          sp->remote_service, sp->status_message, sp->attributes, sp->resource,
+                          sp->scope, sp->events, sp->links};
+    for (size_t i = 0; i < sizeof strs / sizeof *strs; i++) h = sl_hash_str(h, strs[i]);
+    int64_t nums[] = {sp->kind, sp->status, sp->flags, sp->start_ns, sp->duration_ns};
+    return sl_hash_bytes(h, nums, sizeof nums);
+}
+
+const char *sl_span_check(const sl_span *sp)
+{
+    if (!sp->trace_id || !*sp->trace_id) return "missing trace_id";
+    if (!sp->span_id || !*sp->span_id) return "missing span_id";
+    if (!sp->service || !*sp->service) return "missing service";
+    if (!sp->operation) return "missing operation";
+    if (sp->duration_ns < 0) return "end before start";
+    if (sp->kind < 0 || sp->kind > 5) return "bad kind";
+    if (sp->status < 0 || sp->status > 2) return "bad status";
+    return NULL;
+}
+
+static const char *const kind_names[] = {"unspecified", "internal", "server",
+                                         "client", "producer", "consumer"};
+static const char *const status_names[] = {"unset", "ok", "error"};
+
+/* Index of s in names (any case, optional prefix such as "SPAN_KIND_"), or
+ * a decimal index, or -1. */
+static int name_index(const char *s, const char *const *names, int n, const char *prefix,
+                      const char *alias0)
+{
+    if (!s) return -1;
+    size_t plen = strlen(prefix);
+    if (strncasecmp(s, prefix, plen) == 0) s += plen;
+    for (int i = 0; i < n; i++)
+        if (strcasecmp(s, names[i]) == 0) return i;
+    if (alias0 && strcasecmp(s, alias0) == 0) return 0;
+    if (s[0] >= '0' && s[0] <= '9' && s[1] == '\0' && s[0] - '0' < n) return s[0] - '0';
+    return -1;
+}
+
+int sl_kind_parse(const char *s)
+{
+    return name_index(s, kind_names, 6, "SPAN_KIND_", "");
+}
+
+int sl_status_parse(const char *s)
+{
+    return name_index(s, status_names, 3, "STATUS_CODE_", "");
+}
+
+const char *sl_kind_name(int kind)
+{
+    return kind >= 0 && kind <= 5 ? kind_names[kind] : "unspecified";
+}
+
+const char *sl_status_name(int status)
+{
+    return status >= 0 && status <= 2 ? status_names[status] : "unset";
+}
+
+void sl_span_normalize(sl_span *sp)
+{
+    sl_hex_lower((char *)sp->trace_id);
+    sl_hex_lower((char *)sp->span_id);
+    if (sp->parent_span_id && !*sp->parent_span_id) sp->parent_span_id = NULL;
+    if (sp->parent_span_id) sl_hex_lower((char *)sp->parent_span_id);
+    const char **optional[] = {&sp->remote_service, &sp->status_message, &sp->attributes,
+                               &sp->resource, &sp->scope, &sp->events, &sp->links};
+    for (size_t i = 0; i < sizeof optional / sizeof *optional; i++)
+        if (*optional[i] && !**optional[i]) *optional[i] = NULL;
+}

@@ -1,0 +1,38 @@
+/*
+ * base/span.h -- rules of the span model shared by every ingest path: what makes
+ * a span valid, how kinds and statuses are named, and the content hash that
+ * identifies an exact re-delivery.
+ */
+#ifndef SL_SPAN_H
+#define SL_SPAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "spanlite.h"
+
+/* NULL if sp can be stored, else a short reason ("missing span_id"). */
+const char *sl_span_check(const sl_span *sp);
+
+/* The canonical form, in place (the strings must be writable): hex ids
+ * lower-case, an empty parent or optional field absent.  Spans that differ
+ * only in these are the same span. */
+void sl_span_normalize(sl_span *sp);
+
+/* 64-bit hash of every field of a normalised sp. */
+uint64_t sl_span_hash(const sl_span *sp);
+
+/* 64-bit hash of n bytes, continued from h (start with SL_HASH_INIT). */
+#define SL_HASH_INIT 0xcbf29ce484222325ULL
+uint64_t sl_hash_bytes(uint64_t h, const void *p, size_t n);
+uint64_t sl_hash_str(uint64_t h, const char *s); /* NULL and "" hash differently */
+
+/* "server" <-> SL_KIND_SERVER; names are the lower-case ones of the spans
+ * view.  Parsing accepts any case, "SPAN_KIND_SERVER", and "0".."5".
+ * Return -1 when unknown. */
+int sl_kind_parse(const char *s);
+const char *sl_kind_name(int kind);
+/* "ok"/"error"/"unset", any case, "STATUS_CODE_ERROR", "0".."2". */
+int sl_status_parse(const char *s);
+const char *sl_status_name(int status);
+
+#endif

@@ -1,0 +1,43 @@
+/*
+ * ingest/batch.h -- a batch of parsed spans on their way from a parser to the
+ * writer.  A batch owns copies of every string of its spans in one arena, so
+ * the parser's buffers can be reused as soon as sl_batch_add() returns and
+ * the whole batch is released (or recycled with sl_batch_reset()) at once.
+ */
+#ifndef SL_BATCH_H
+#define SL_BATCH_H
+
+#include "spanlite.h"
+#include "base/arena.h"
+
+#define SL_BATCH_SPANS 4096 /* spans per batch: a few MB, amortises locking */
+
+/* A workflow event (docs/workflows.md), kept whole. */
+typedef struct sl_event {
+    const char *type;   /* "transaction_open", ...; NULL when the event has none */
+    const char *txn_id; /* NULL when absent */
+    const char *body;   /* the event object as compact JSON text */
+    uint64_t line;      /* where it came from */
+} sl_event;
+
+typedef struct sl_batch {
+    sl_span *spans;       /* nspans used of cap */
+    uint64_t *lines;      /* source line (or record number) of each span */
+    uint64_t *hashes;     /* sl_span_hash() of each (normalised) span */
+    size_t nspans, cap;
+    sl_event *events;     /* nevents used of ecap */
+    size_t nevents, ecap;
+    sl_arena arena;       /* owns the strings of spans[] and events[] */
+} sl_batch;
+
+sl_batch *sl_batch_new(void);
+void sl_batch_free(sl_batch *b);
+void sl_batch_reset(sl_batch *b);
+/* Copy sp (and its strings) in, normalised and hashed (span.h), so that the
+ * writer thread has less to do; returns 0, or -1 when out of memory. */
+int sl_batch_add(sl_batch *b, const sl_span *sp, uint64_t line);
+/* Copy ev in; 0 or -1. */
+int sl_batch_add_event(sl_batch *b, const sl_event *ev);
+int sl_batch_full(const sl_batch *b);
+
+#endif

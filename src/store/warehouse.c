@@ -1,0 +1,320 @@
+/*
+ * store/warehouse.c -- opening, migrating and closing a warehouse, and the small
+ * public calls that need nothing but the handle (ingest, get trace, clear).
+ *
+ * Schema: schema/NNN_name.sql are embedded at build time (schema_sql.c) and
+ * applied in order, each in its own transaction together with the bump of
+ * PRAGMA user_version, so a warehouse is always at exactly one version.
+ */
+#include "store/warehouse.h"
+#include "sql/functions.h"
+#include "base/arena.h"
+#include "base/json.h"
+#include "base/span.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct sl_embedded_sql {
+    const char *name;
+    const char *sql;
+};
+extern const struct sl_embedded_sql sl_migrations[];
+
+#define BUSY_TIMEOUT_MS 60000
+#define CACHE_KIB 24576 /* page cache per connection; import RSS stays under 64 MB */
+
+int sl_db_fail(sl_db *db, int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(db->err, sizeof db->err, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+int sl_schema_version(void)
+{
+    int n = 0;
+    while (sl_migrations[n].name) n++;
+    return n;
+}
+
+const char *sl_version(void) { return "0.1.0"; }
+
+int sl_configure(sqlite3 *db, int readonly, char *err, size_t errlen)
+{
+    char sql[256];
+    sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
+    /* FULL: a commit is on disk when COMMIT returns, so an acknowledged
+     * import survives power loss, not just a crash.  Commits are large, so
+     * the fsync is cheap per span. */
+    snprintf(sql, sizeof sql,
+             "PRAGMA cache_size=-%d; PRAGMA foreign_keys=OFF; %s",
+             CACHE_KIB, readonly ? "" : "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+                                        " PRAGMA wal_autocheckpoint=4000;");
+    char *msg = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        snprintf(err, errlen, "configuring the connection: %s", msg ? msg : "unknown error");
+        sqlite3_free(msg);
+        return -1;
+    }
+    return 0;
+}
+
+static int user_version(sqlite3 *db, int *v)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL)) return -1;
+    int rc = sqlite3_step(st);
+    *v = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? 0 : -1;
+}
+
+static int check_version(sl_db *db, int have)
+{
+    int want = sl_schema_version();
+    if (have > want)
+        return sl_db_fail(db, SL_VERSION,
+                          "the warehouse has schema version %d, newer than this spanlite "
+                          "(%s, schema version %d): upgrade spanlite", have, sl_version(), want);
+    return SL_OK;
+}
+
+int sl_migrate(sl_db *db)
+{
+    int have;
+    if (user_version(db->db, &have))
+        return sl_db_fail(db, SL_ERROR, "reading the schema version: %s", sqlite3_errmsg(db->db));
+    int rc = check_version(db, have);
+    if (rc) return rc;
+    for (int v = have; sl_migrations[v].name; v++) {
+        char bump[64];
+        snprintf(bump, sizeof bump, "PRAGMA user_version=%d;", v + 1);
+        char *msg = NULL;
+        /* Recheck inside the write lock: another process may have migrated. */
+        if (sqlite3_exec(db->db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK)
+            goto fail;
+        int now;
+        if (user_version(db->db, &now)) goto fail_rollback;
+        if (now > v) {
+            sqlite3_exec(db->db, "COMMIT", NULL, NULL, NULL);
+            v = now - 1;
+            continue;
+        }
+        if (sqlite3_exec(db->db, sl_migrations[v].sql, NULL, NULL, &msg) != SQLITE_OK ||
+            sqlite3_exec(db->db, bump, NULL, NULL, &msg) != SQLITE_OK ||
+            sqlite3_exec(db->db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK)
+            goto fail_rollback;
+        continue;
+    fail_rollback:
+        sqlite3_exec(db->db, "ROLLBACK", NULL, NULL, NULL);
+    fail:
+        rc = sl_db_fail(db, SL_ERROR, "applying schema/%s: %s", sl_migrations[v].name,
+                        msg ? msg : sqlite3_errmsg(db->db));
+        sqlite3_free(msg);
+        return rc;
+    }
+    return SL_OK;
+}
+
+int sl_open(const char *path, int flags, sl_db **out)
+{
+    sl_db *db = calloc(1, sizeof *db);
+    *out = db;
+    if (!db) return SL_NOMEM;
+    pthread_mutex_init(&db->mu, NULL);
+    db->readonly = (flags & SL_OPEN_READONLY) != 0;
+    int oflags = db->readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+    if (sqlite3_open_v2(path, &db->db, oflags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
+        return sl_db_fail(db, SL_IO, "cannot open %s: %s", path,
+                          db->db ? sqlite3_errmsg(db->db) : "out of memory");
+    if (sl_configure(db->db, db->readonly, db->err, sizeof db->err)) return SL_ERROR;
+    /* Functions first: migrations may use them (003 backfills sketches). */
+    if (sl_analysis_register(db->db) != SQLITE_OK)
+        return sl_db_fail(db, SL_ERROR, "registering SQL functions: %s", sqlite3_errmsg(db->db));
+    int rc;
+    if (db->readonly) {
+        int have;
+        if (user_version(db->db, &have))
+            return sl_db_fail(db, SL_ERROR, "%s: %s", path, sqlite3_errmsg(db->db));
+        if ((rc = check_version(db, have))) return rc;
+        if (have < sl_schema_version())
+            return sl_db_fail(db, SL_VERSION,
+                              "%s is at schema version %d, not %d: run `spanlite init` to migrate it",
+                              path, have, sl_schema_version());
+    } else if ((rc = sl_migrate(db))) {
+        return rc;
+    }
+    return SL_OK;
+}
+
+void sl_close(sl_db *db)
+{
+    if (!db) return;
+    sl_store_free(db->store);
+    if (db->db) sqlite3_close_v2(db->db);
+    pthread_mutex_destroy(&db->mu);
+    free(db);
+}
+
+const char *sl_errmsg(const sl_db *db)
+{
+    if (!db) return "out of memory";
+    return db->err[0] ? db->err : "no error";
+}
+
+sqlite3 *sl_sqlite(sl_db *db) { return db->db; }
+
+sl_store *sl_db_store(sl_db *db)
+{
+    if (db->readonly) {
+        sl_db_fail(db, SL_ERROR, "the warehouse is open read-only");
+        return NULL;
+    }
+    if (!db->store) db->store = sl_store_new(db->db, db->err, sizeof db->err);
+    return db->store;
+}
+
+int sl_ingest_spans(sl_db *db, const sl_span *spans, size_t n, sl_import_stats *st)
+{
+    sl_import_stats local = {0};
+    if (!st) st = &local;
+    for (size_t i = 0; i < n; i++) {
+        const char *why = sl_span_check(&spans[i]);
+        if (why) return sl_db_fail(db, SL_INVALID, "span %zu: %s", i, why);
+    }
+    pthread_mutex_lock(&db->mu);
+    int rc = SL_OK;
+    sl_store *s = sl_db_store(db);
+    if (!s) {
+        rc = SL_ERROR;
+    } else if (sl_store_begin(s) || sl_store_spans(s, spans, NULL, n, st) || sl_store_commit(s)) {
+        sl_store_rollback(s);
+        rc = sl_db_fail(db, SL_ERROR, "%s", sl_store_error(s));
+    } else {
+        st->read += n;
+    }
+    pthread_mutex_unlock(&db->mu);
+    return rc;
+}
+
+int sl_ingest_span(sl_db *db, const sl_span *span) { return sl_ingest_spans(db, span, 1, NULL); }
+
+/* ---- sl_get_trace ---- */
+
+typedef struct trace_mem {
+    sl_arena arena;
+} trace_mem;
+
+static const char *col_str(sqlite3_stmt *st, int i, sl_arena *a)
+{
+    const char *v = (const char *)sqlite3_column_text(st, i);
+    return v ? sl_arena_strdup(a, v) : NULL;
+}
+
+int sl_get_trace(sl_db *db, const char *trace_id, sl_trace **out)
+{
+    static const char q[] =
+        "SELECT t.trace_id, s.span_id, s.parent_span_id, sv.name, o.name, rs.name, "
+        "s.status_message, s.attributes, r.attributes, s.scope, s.events, s.links, "
+        "s.kind, s.status, s.flags, s.start_ns, s.duration_ns "
+        "FROM trace t JOIN span s ON s.trace_ref = t.ref "
+        "JOIN service sv ON sv.id = s.service_id JOIN operation o ON o.id = s.operation_id "
+        "LEFT JOIN resource r ON r.id = s.resource_id "
+        "LEFT JOIN service rs ON rs.id = s.remote_service_id "
+        "WHERE t.trace_id = ?1 ORDER BY s.start_ns, s.id";
+    *out = NULL;
+    pthread_mutex_lock(&db->mu);
+    sqlite3_stmt *st = NULL;
+    int rc = SL_OK;
+    sl_trace *t = calloc(1, sizeof *t);
+    trace_mem *m = calloc(1, sizeof *m);
+    size_t cap = 0;
+    if (!t || !m) {
+        rc = sl_db_fail(db, SL_NOMEM, "out of memory");
+        goto done;
+    }
+    sl_arena_init(&m->arena);
+    t->mem_ = m;
+    if (sqlite3_prepare_v2(db->db, q, -1, &st, NULL)) {
+        rc = sl_db_fail(db, SL_ERROR, "get trace: %s", sqlite3_errmsg(db->db));
+        goto done;
+    }
+    /* Hex ids are stored lower-case: find an upper-case one pasted by a user. */
+    char *id = strdup(trace_id);
+    if (!id) {
+        rc = sl_db_fail(db, SL_NOMEM, "out of memory");
+        goto done;
+    }
+    sl_hex_lower(id);
+    sqlite3_bind_text(st, 1, id, -1, free);
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        if (t->nspans == cap) {
+            cap = cap ? cap * 2 : 16;
+            sl_span *s = realloc(t->spans, cap * sizeof *s);
+            if (!s) {
+                rc = sl_db_fail(db, SL_NOMEM, "out of memory");
+                goto done;
+            }
+            t->spans = s;
+        }
+        sl_span *sp = &t->spans[t->nspans++];
+        sl_arena *a = &m->arena;
+        const char **strs[] = {&sp->trace_id, &sp->span_id, &sp->parent_span_id, &sp->service,
+                               &sp->operation, &sp->remote_service, &sp->status_message,
+                               &sp->attributes, &sp->resource, &sp->scope, &sp->events, &sp->links};
+        for (int i = 0; i < 12; i++) *strs[i] = col_str(st, i, a);
+        sp->kind = sqlite3_column_int(st, 12);
+        sp->status = sqlite3_column_int(st, 13);
+        sp->flags = sqlite3_column_int(st, 14);
+        sp->start_ns = sqlite3_column_int64(st, 15);
+        sp->duration_ns = sqlite3_column_int64(st, 16);
+    }
+    if (step != SQLITE_DONE) rc = sl_db_fail(db, SL_ERROR, "get trace: %s", sqlite3_errmsg(db->db));
+    else if (t->nspans == 0) rc = sl_db_fail(db, SL_NOTFOUND, "no trace %s", trace_id);
+done:
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&db->mu);
+    if (rc) sl_trace_free(t);
+    else *out = t;
+    return rc;
+}
+
+void sl_trace_free(sl_trace *t)
+{
+    if (!t) return;
+    trace_mem *m = t->mem_;
+    if (m) {
+        sl_arena_release(&m->arena);
+        free(m);
+    }
+    free(t->spans);
+    free(t);
+}
+
+int sl_clear(sl_db *db)
+{
+    pthread_mutex_lock(&db->mu);
+    char *msg = NULL;
+    int rc = SL_OK;
+    if (db->readonly) {
+        rc = sl_db_fail(db, SL_ERROR, "the warehouse is open read-only");
+    } else if (sqlite3_exec(db->db,
+                     "BEGIN IMMEDIATE; DELETE FROM span; DELETE FROM trace_service; DELETE FROM trace;"
+                     " DELETE FROM trace_gen;"
+                     " DELETE FROM rollup_hour; DELETE FROM link_hour;"
+                     " DELETE FROM resource; DELETE FROM operation; DELETE FROM service; COMMIT;",
+                     NULL, NULL, &msg) != SQLITE_OK) {
+        sqlite3_exec(db->db, "ROLLBACK", NULL, NULL, NULL);
+        rc = sl_db_fail(db, SL_ERROR, "clear: %s", msg ? msg : sqlite3_errmsg(db->db));
+    }
+    sqlite3_free(msg);
+    if (db->store) sl_store_rollback(db->store); /* drop cached ids */
+    pthread_mutex_unlock(&db->mu);
+    return rc;
+}

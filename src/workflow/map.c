@@ -1,0 +1,198 @@
+/* workflow/map.c -- hash maps for the workflow code; see workflow/map.h. */
+#include "workflow/map.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct sl_wfstr_entry {
+    char *s;
+    size_t n;
+    uint64_t hash;
+    uint64_t val;
+    size_t next; /* next entry with the same index slot, + 1; 0 ends */
+};
+
+static uint64_t mix(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ULL;
+    x ^= x >> 33;
+    return x;
+}
+
+uint64_t sl_wf_hash_bytes(const void *p, size_t n)
+{
+    /* FNV-1a over words: short keys (ids, names) dominate. */
+    const unsigned char *b = p;
+    uint64_t h = 0xcbf29ce484222325ULL ^ n;
+    while (n >= 8) {
+        uint64_t k;
+        memcpy(&k, b, 8);
+        h = (h ^ k) * 0x100000001b3ULL;
+        h ^= h >> 29;
+        b += 8;
+        n -= 8;
+    }
+    uint64_t k = 0;
+    if (n) memcpy(&k, b, n);
+    h = (h ^ k) * 0x100000001b3ULL;
+    return mix(h);
+}
+
+void sl_wfmap_init(sl_wfmap *m) { memset(m, 0, sizeof *m); }
+
+void sl_wfmap_free(sl_wfmap *m)
+{
+    free(m->slots);
+    memset(m, 0, sizeof *m);
+}
+
+void sl_wfmap_clear(sl_wfmap *m)
+{
+    if (m->slots) memset(m->slots, 0, m->cap * sizeof *m->slots);
+    m->n = 0;
+    m->has_zero = 0;
+}
+
+uint64_t *sl_wfmap_get(const sl_wfmap *m, uint64_t key)
+{
+    if (key == 0) return m->has_zero ? (uint64_t *)&m->zero_val : NULL;
+    if (!m->cap) return NULL;
+    size_t mask = m->cap - 1;
+    for (size_t i = mix(key) & mask;; i = (i + 1) & mask) {
+        sl_wfmap_slot *s = &m->slots[i];
+        if (s->key == key) return &s->val;
+        if (s->key == 0) return NULL;
+    }
+}
+
+static int grow(sl_wfmap *m)
+{
+    size_t cap = m->cap ? m->cap * 2 : 64;
+    sl_wfmap_slot *slots = calloc(cap, sizeof *slots);
+    if (!slots) return -1;
+    for (size_t i = 0; i < m->cap; i++) {
+        if (!m->slots[i].key) continue;
+        size_t j = mix(m->slots[i].key) & (cap - 1);
+        while (slots[j].key) j = (j + 1) & (cap - 1);
+        slots[j] = m->slots[i];
+    }
+    free(m->slots);
+    m->slots = slots;
+    m->cap = cap;
+    return 0;
+}
+
+uint64_t *sl_wfmap_put(sl_wfmap *m, uint64_t key, int *created)
+{
+    if (key == 0) {
+        if (created) *created = !m->has_zero;
+        if (!m->has_zero) m->zero_val = 0, m->has_zero = 1, m->n++;
+        return &m->zero_val;
+    }
+    if ((m->n + 1) * 2 > m->cap && grow(m)) return NULL;
+    size_t mask = m->cap - 1;
+    size_t i = mix(key) & mask;
+    for (;; i = (i + 1) & mask) {
+        sl_wfmap_slot *s = &m->slots[i];
+        if (s->key == key) {
+            if (created) *created = 0;
+            return &s->val;
+        }
+        if (s->key == 0) break;
+    }
+    m->slots[i].key = key;
+    m->slots[i].val = 0;
+    m->n++;
+    if (created) *created = 1;
+    return &m->slots[i].val;
+}
+
+int sl_wfmap_next(const sl_wfmap *m, size_t *i, uint64_t *key, uint64_t *val)
+{
+    /* index 0 stands for the key-0 entry, i + 1 for slot i */
+    if (*i == 0) {
+        (*i)++;
+        if (m->has_zero) {
+            *key = 0;
+            *val = m->zero_val;
+            return 1;
+        }
+    }
+    for (; *i <= m->cap; (*i)++) {
+        const sl_wfmap_slot *s = &m->slots[*i - 1];
+        if (s->key) {
+            *key = s->key;
+            *val = s->val;
+            (*i)++;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+void sl_wfstrmap_init(sl_wfstrmap *m)
+{
+    memset(m, 0, sizeof *m);
+    sl_wfmap_init(&m->index);
+}
+
+void sl_wfstrmap_clear(sl_wfstrmap *m)
+{
+    for (size_t i = 0; i < m->n; i++) free(m->e[i].s);
+    m->n = 0;
+    sl_wfmap_clear(&m->index);
+}
+
+void sl_wfstrmap_free(sl_wfstrmap *m)
+{
+    sl_wfstrmap_clear(m);
+    free(m->e);
+    sl_wfmap_free(&m->index);
+    memset(m, 0, sizeof *m);
+}
+
+uint64_t *sl_wfstrmap_get(const sl_wfstrmap *m, const char *s, size_t n)
+{
+    uint64_t h = sl_wf_hash_bytes(s, n);
+    uint64_t *head = sl_wfmap_get(&m->index, h);
+    for (size_t i = head ? (size_t)*head : 0; i; i = m->e[i - 1].next) {
+        struct sl_wfstr_entry *e = &m->e[i - 1];
+        if (e->hash == h && e->n == n && memcmp(e->s, s, n) == 0) return &e->val;
+    }
+    return NULL;
+}
+
+uint64_t *sl_wfstrmap_add(sl_wfstrmap *m, const char *s, size_t n, uint64_t val)
+{
+    if (m->n == m->cap) {
+        size_t cap = m->cap ? m->cap * 2 : 32;
+        struct sl_wfstr_entry *e = realloc(m->e, cap * sizeof *e);
+        if (!e) return NULL;
+        m->e = e;
+        m->cap = cap;
+    }
+    char *copy = malloc(n + 1);
+    if (!copy) return NULL;
+    if (n) memcpy(copy, s, n);
+    copy[n] = '\0';
+    uint64_t h = sl_wf_hash_bytes(s, n);
+    int created;
+    uint64_t *head = sl_wfmap_put(&m->index, h, &created);
+    if (!head) {
+        free(copy);
+        return NULL;
+    }
+    struct sl_wfstr_entry *e = &m->e[m->n];
+    e->s = copy;
+    e->n = n;
+    e->hash = h;
+    e->val = val;
+    e->next = created ? 0 : (size_t)*head;
+    *head = ++m->n;
+    return &e->val;
+}
+
+size_t sl_wfstrmap_count(const sl_wfstrmap *m) { return m->n; }
