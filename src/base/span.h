@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "spanlite.h"
+#include "base/hash.h"
 
 /* NULL if sp can be stored, else a short reason ("missing span_id"). */
 const char *sl_span_check(const sl_span *sp);
@@ -21,10 +22,6 @@ void sl_span_normalize(sl_span *sp);
 /* 64-bit hash of every field of a normalised sp. */
 uint64_t sl_span_hash(const sl_span *sp);
 
-/* 64-bit hash of n bytes, continued from h (start with SL_HASH_INIT). */
-#define SL_HASH_INIT 0xcbf29ce484222325ULL
-uint64_t sl_hash_bytes(uint64_t h, const void *p, size_t n);
-uint64_t sl_hash_str(uint64_t h, const char *s); /* NULL and "" hash differently */
 
 /* "server" <-> SL_KIND_SERVER; names are the lower-case ones of the spans
  * view.  Parsing accepts any case, "SPAN_KIND_SERVER", and "0".."5".

@@ -46,7 +46,7 @@
 #include <strings.h>
 
 #include "base/attrs.h"
-#include "store/export.h"
+#include "formats/export.h"
 #include "formats/format.h"
 #include "base/json.h"
 #include "base/span.h"

@@ -41,7 +41,7 @@
 #include <string.h>
 
 #include "base/attrs.h"
-#include "store/export.h"
+#include "formats/export.h"
 #include "formats/format.h"
 #include "base/json.h"
 #include "base/span.h"

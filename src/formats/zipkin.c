@@ -40,7 +40,7 @@
  *   5. Export writes one JSON array that POST /api/v2/spans accepts, one
  *      trace at a time; importing it again gives back the same rows.
  */
-#include "store/export.h"
+#include "formats/export.h"
 #include "formats/format.h"
 #include "base/json.h"
 #include "base/span.h"

@@ -18,7 +18,7 @@
 #include "ingest/input.h"
 #include "base/span.h"
 #include "store/writer.h"
-#include "store/warehouse.h"
+#include "api/warehouse.h"
 #include "workflow/workflow.h"
 
 #include <pthread.h>

@@ -17,7 +17,7 @@
 
 #include <sqlite3.h>
 
-#include "store/export.h"
+#include "formats/export.h"
 #include "formats/format.h"
 #include "spanlite.h"
 

@@ -24,7 +24,7 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
-#include "store/export.h"
+#include "formats/export.h"
 #include "formats/format.h"
 #include "spanlite.h"
 

@@ -26,7 +26,7 @@
 #include <cjson/cJSON.h>
 #include <sqlite3.h>
 
-#include "store/export.h"
+#include "formats/export.h"
 #include "formats/format.h"
 #include "spanlite.h"
 

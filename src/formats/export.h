@@ -1,5 +1,5 @@
 /*
- * store/export.h -- the contract between sl_export() and one output format.
+ * formats/export.h -- the contract between sl_export() and one output format.
  *
  * sl_export() reads the selected spans trace by trace (ordered by trace,
  * then start time) and hands each whole trace to the format's trace()

@@ -1,5 +1,5 @@
 /*
- * store/warehouse.h -- the sl_db handle (internal view) and the schema migrator.
+ * api/warehouse.h -- the sl_db handle (internal view) and the schema migrator.
  */
 #ifndef SL_WAREHOUSE_H
 #define SL_WAREHOUSE_H

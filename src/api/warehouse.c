@@ -1,12 +1,12 @@
 /*
- * store/warehouse.c -- opening, migrating and closing a warehouse, and the small
+ * api/warehouse.c -- opening, migrating and closing a warehouse, and the small
  * public calls that need nothing but the handle (ingest, get trace, clear).
  *
  * Schema: schema/NNN_name.sql are embedded at build time (schema_sql.c) and
  * applied in order, each in its own transaction together with the bump of
  * PRAGMA user_version, so a warehouse is always at exactly one version.
  */
-#include "store/warehouse.h"
+#include "api/warehouse.h"
 #include "sql/functions.h"
 #include "base/arena.h"
 #include "base/json.h"

@@ -1,14 +1,14 @@
 /*
- * store/export.c -- sl_export(): select spans, group them by trace, and hand each
+ * api/export.c -- sl_export(): select spans, group them by trace, and hand each
  * trace to the chosen format's writer (export.h).  Also the native `spans`
  * writer.  Rows come in (trace, start) order straight off the span_identity
  * index, so the export streams: memory is one trace, not the warehouse.
  */
-#include "store/export.h"
+#include "formats/export.h"
 #include "base/arena.h"
 #include "base/json.h"
 #include "base/span.h"
-#include "store/warehouse.h"
+#include "api/warehouse.h"
 
 #include <stdlib.h>
 #include <string.h>

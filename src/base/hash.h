@@ -1,0 +1,39 @@
+/*
+ * base/hash.h -- the one family of hash functions of spanlite.  Every hash
+ * table, cache, Bloom filter and content hash uses these; do not add a
+ * private FNV or murmur finaliser elsewhere.
+ *
+ *   sl_hash_bytes(h, p, n)  n bytes folded into h (start with SL_HASH_INIT):
+ *                           byte strings, composite keys field by field.
+ *   sl_hash_str(h, s)       a NUL-terminated string with a length prefix, so
+ *                           that ("ab","c") and ("a","bc") differ, and NULL
+ *                           differs from "".
+ *   sl_hash_mix64(x)        a 64-bit integer key (a rowid, a packed pair) to
+ *                           well-spread bits: murmur3's fmix64, a bijection.
+ *
+ * Stability: sl_hash_bytes and sl_hash_str are persisted (span.content_hash,
+ * resource.hash), so their values must never change; a new function gets a
+ * new name.  Not cryptographic.
+ */
+#ifndef SL_HASH_H
+#define SL_HASH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SL_HASH_INIT 0xcbf29ce484222325ULL
+
+uint64_t sl_hash_bytes(uint64_t h, const void *p, size_t n);
+uint64_t sl_hash_str(uint64_t h, const char *s);
+
+static inline uint64_t sl_hash_mix64(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ULL;
+    x ^= x >> 33;
+    return x;
+}
+
+#endif
