@@ -11,7 +11,7 @@ void sl_wfdict_init(sl_wfdict *d, sqlite3 *db)
 {
     memset(d, 0, sizeof *d);
     d->db = db;
-    sl_wfmap_init(&d->txn_cache);
+    sl_map_init(&d->txn_cache);
 }
 
 static void table_free(sl_wfdict_table *t)
@@ -26,7 +26,7 @@ static void txn_cache_clear(sl_wfdict *d)
 {
     for (size_t i = 0; i < d->ntxn; i++) free(d->txn_names[i]);
     d->ntxn = 0;
-    sl_wfmap_clear(&d->txn_cache);
+    sl_map_clear(&d->txn_cache);
 }
 
 void sl_wfdict_reset(sl_wfdict *d)
@@ -41,7 +41,7 @@ void sl_wfdict_free(sl_wfdict *d)
 {
     sl_wfdict_reset(d);
     free(d->txn_names);
-    sl_wfmap_free(&d->txn_cache);
+    sl_map_free(&d->txn_cache);
     sqlite3_finalize(d->txn_stmt);
     memset(d, 0, sizeof *d);
 }
@@ -107,7 +107,7 @@ const sl_wfdict_entry *sl_wfdict_template(sl_wfdict *d, uint64_t id)
 
 const char *sl_wfdict_txn(sl_wfdict *d, int64_t ref)
 {
-    uint64_t *slot = sl_wfmap_get(&d->txn_cache, (uint64_t)ref);
+    uint64_t *slot = sl_map_get(&d->txn_cache, (uint64_t)ref);
     if (slot) return d->txn_names[*slot - 1];
     if (!d->txn_stmt &&
         sqlite3_prepare_v2(d->db, "SELECT coalesce(txn_id, key) FROM wf_txn WHERE ref = ?", -1, &d->txn_stmt,
@@ -133,7 +133,7 @@ const char *sl_wfdict_txn(sl_wfdict *d, int64_t ref)
         d->captxn = cap;
     }
     d->txn_names[d->ntxn++] = name;
-    slot = sl_wfmap_put(&d->txn_cache, (uint64_t)ref, NULL);
+    slot = sl_map_put(&d->txn_cache, (uint64_t)ref, NULL);
     if (!slot) {
         d->ntxn--;
         free(name);

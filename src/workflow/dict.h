@@ -13,7 +13,7 @@
 #include <sqlite3.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "workflow/map.h"
+#include "base/map.h"
 
 typedef struct sl_wfdict_entry {
     char *text;    /* NUL-terminated (templates may hold no NUL either) */
@@ -30,7 +30,7 @@ typedef struct sl_wfdict {
     sqlite3 *db;
     sl_wfdict_table types, workflows, templates;
     sqlite3_stmt *txn_stmt;  /* SELECT txn_id FROM wf_txn WHERE ref = ? */
-    sl_wfmap txn_cache;      /* ref -> index into txn_names + 1 */
+    sl_map txn_cache;      /* ref -> index into txn_names + 1 */
     char **txn_names;
     size_t ntxn, captxn;
 } sl_wfdict;

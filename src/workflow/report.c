@@ -6,7 +6,7 @@
 #include "workflow/report.h"
 #include "workflow/dict.h"
 #include "workflow/pyvalue.h"
-#include "workflow/map.h"
+#include "base/map.h"
 #include "workflow/segment.h"
 #include "base/json.h"
 
@@ -375,7 +375,7 @@ struct sl_wfreport {
     char *top_names[TOP_KEPT];
     uint64_t outliers, injected, unprocessable, total;
     int64_t first_bad;
-    sl_wfmap wf_refs;         /* refs of the selected workflow */
+    sl_map wf_refs;         /* refs of the selected workflow */
     int64_t wf_id;            /* id of the selected workflow, 0 if unknown */
     /* figures, after finish() */
     double dur_avg, dur_med, dur_p90, dur_p95, dur_p99;
@@ -593,7 +593,7 @@ static int selected(const sl_wfreport *r, const sl_wfseg_rec *e)
     if (o->workflow) {
         if (e->flags & SL_WFSEG_WORKFLOW) return r->wf_id && e->workflow_id == (uint64_t)r->wf_id;
         if (!(e->flags & SL_WFSEG_TXN)) return 0;
-        return sl_wfmap_get(&r->wf_refs, (uint64_t)e->ref) != NULL;
+        return sl_map_get(&r->wf_refs, (uint64_t)e->ref) != NULL;
     }
     return 1;
 }
@@ -612,7 +612,7 @@ static int load_workflow(sl_wfreport *r, char *err, size_t errlen)
     sqlite3_bind_int64(q, 1, r->wf_id);
     int rc;
     while ((rc = sqlite3_step(q)) == SQLITE_ROW)
-        if (!sl_wfmap_put(&r->wf_refs, (uint64_t)sqlite3_column_int64(q, 0), NULL)) {
+        if (!sl_map_put(&r->wf_refs, (uint64_t)sqlite3_column_int64(q, 0), NULL)) {
             sqlite3_finalize(q);
             return rfail(err, errlen, "out of memory");
         }
@@ -709,7 +709,7 @@ int sl_wfreport_run(sqlite3 *db, const sl_wfreport_opts *opts, sl_wfreport **out
     r->opts = *opts;
     r->db = db;
     sl_wfdict_init(&r->dict, db);
-    sl_wfmap_init(&r->wf_refs);
+    sl_map_init(&r->wf_refs);
     if (opts->workflow) {
         if (!(r->workflow = strdup(opts->workflow))) {
             sl_wfreport_free(r);
@@ -742,7 +742,7 @@ void sl_wfreport_free(sl_wfreport *r)
     free(r->durations);
     free(r->gaps);
     free(r->workflow);
-    sl_wfmap_free(&r->wf_refs);
+    sl_map_free(&r->wf_refs);
     sl_wfdict_free(&r->dict);
     free(r);
 }

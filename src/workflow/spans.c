@@ -31,7 +31,7 @@
 #include "workflow/workflow.h"
 #include "workflow/dict.h"
 #include "workflow/pyvalue.h"
-#include "workflow/map.h"
+#include "base/map.h"
 #include "workflow/segment.h"
 #include "base/arena.h"
 #include "base/buf.h"
@@ -73,7 +73,7 @@ typedef struct syncer {
     size_t capslots;
     stxn *txns;
     size_t ntxns;
-    sl_wfmap index;          /* ref -> txns index + 1 */
+    sl_map index;          /* ref -> txns index + 1 */
     int64_t *kinds;          /* by type id: K_* (-1 unknown yet) */
     size_t nkinds;
     sl_buf tok;
@@ -101,7 +101,7 @@ static void chunk_free(syncer *s)
     free(s->txns);
     s->txns = NULL;
     s->ntxns = 0;
-    sl_wfmap_clear(&s->index);
+    sl_map_clear(&s->index);
 }
 
 static char *col_dup(sqlite3_stmt *q, int i)
@@ -145,7 +145,7 @@ static int load_chunk(syncer *s, int64_t *after, int64_t *lo, int64_t *hi)
         int64_t first = sqlite3_column_int64(q, 6), last = sqlite3_column_int64(q, 7);
         if (first < *lo) *lo = first;
         if (last > *hi) *hi = last;
-        uint64_t *slot = sl_wfmap_put(&s->index, (uint64_t)t->ref, NULL);
+        uint64_t *slot = sl_map_put(&s->index, (uint64_t)t->ref, NULL);
         s->ntxns++;
         if (!t->txn_id || !slot) {
             sqlite3_finalize(q);
@@ -269,7 +269,7 @@ static int replay_segment(syncer *s, sqlite3_stmt *q)
         if (sl_wfseg_get_slots(&v, ve, &s->ctx, (uint32_t)tid, s->slots, nslots))
             return sfail(s, "workflow spans: a stored segment is damaged");
         if (!(r.flags & SL_WFSEG_TXN)) continue;
-        uint64_t *slot = sl_wfmap_get(&s->index, (uint64_t)r.ref);
+        uint64_t *slot = sl_map_get(&s->index, (uint64_t)r.ref);
         if (!slot) continue;
         int kind = kind_of(s, r.type_id);
         if (kind < 0) return sfail(s, "out of memory");
@@ -450,7 +450,7 @@ int sl_workflow_sync_spans(sl_db *db, uint64_t *nspans, char *err, size_t errlen
     s.errlen = errlen;
     sl_wfdict_init(&s.dict, s.c);
     sl_wfseg_ctx_init(&s.ctx);
-    sl_wfmap_init(&s.index);
+    sl_map_init(&s.index);
     uint64_t total = 0;
     int64_t after = 0;
     int rc = SL_OK;
@@ -465,7 +465,7 @@ int sl_workflow_sync_spans(sl_db *db, uint64_t *nspans, char *err, size_t errlen
     chunk_free(&s);
     sl_wfdict_free(&s.dict);
     sl_wfseg_ctx_free(&s.ctx);
-    sl_wfmap_free(&s.index);
+    sl_map_free(&s.index);
     free(s.slots);
     free(s.kinds);
     sl_buf_free(&s.tok);

@@ -26,7 +26,7 @@
 #include "workflow/workflow.h"
 #include "workflow/dict.h"
 #include "workflow/pyvalue.h"
-#include "workflow/map.h"
+#include "base/map.h"
 #include "workflow/segment.h"
 
 #include <math.h>
@@ -65,10 +65,10 @@ typedef struct wf_ident {
     uint32_t stored, claimed;
 } wf_ident;
 
-/* Windows (sl_wfmap values): loaded and holding earlier imports' events, or
+/* Windows (sl_map values): loaded and holding earlier imports' events, or
  * loaded and holding none (every event in it is new). */
 enum { W_TRACKED = 1, W_FRESH = 2 };
-/* Segments (sl_wfmap values): written by this import, or counted. */
+/* Segments (sl_map values): written by this import, or counted. */
 enum { S_MINE = 1, S_COUNTED = 2 };
 
 /* The members of one event the writer looks at (last occurrence wins). */
@@ -99,16 +99,16 @@ struct sl_workflow_writer {
         *q_txn_get, *q_txn_put, *q_seg_add, *q_zone_add, *q_zone_get, *q_seg_get,
         *q_claim_add, *q_claim_get, *q_claim_del, *q_tail, *q_max_ref, *q_version;
 
-    sl_wfstrmap types, workflows, templates;
-    sl_wfstrmap txn_index;   /* dict-key text -> wf_txn* */
+    sl_strmap types, workflows, templates;
+    sl_strmap txn_index;   /* dict-key text -> wf_txn* */
     wf_txn **txns;           /* cached transactions */
     size_t ntxns, captxns;
 
     wf_ident *ids;           /* identity entries */
     size_t nids, capids;
-    sl_wfmap id_index;       /* hash -> index into ids + 1 */
-    sl_wfmap loaded;         /* window -> W_* */
-    sl_wfmap segs_seen;      /* segment id -> S_* */
+    sl_map id_index;       /* hash -> index into ids + 1 */
+    sl_map loaded;         /* window -> W_* */
+    sl_map segs_seen;      /* segment id -> S_* */
     int64_t last_window;     /* the window of the previous event, and its state */
     uint64_t last_state;     /* 0: none cached */
     sqlite3_stmt *q_seg_import;
@@ -121,7 +121,7 @@ struct sl_workflow_writer {
     size_t nslots, capslots, capdslots;
     wf_event *evs;
     size_t capevs;
-    sl_wfmap seg_buckets;    /* buckets of the segment being built */
+    sl_map seg_buckets;    /* buckets of the segment being built */
 };
 
 /* ---- errors and statements ---- */
@@ -210,14 +210,14 @@ sl_workflow_writer *sl_workflow_writer_new(sqlite3 *db, char *err, size_t errlen
         return NULL;
     }
     w->db = db;
-    sl_wfstrmap_init(&w->types);
-    sl_wfstrmap_init(&w->workflows);
-    sl_wfstrmap_init(&w->templates);
-    sl_wfstrmap_init(&w->txn_index);
-    sl_wfmap_init(&w->id_index);
-    sl_wfmap_init(&w->loaded);
-    sl_wfmap_init(&w->segs_seen);
-    sl_wfmap_init(&w->seg_buckets);
+    sl_strmap_init(&w->types);
+    sl_strmap_init(&w->workflows);
+    sl_strmap_init(&w->templates);
+    sl_strmap_init(&w->txn_index);
+    sl_map_init(&w->id_index);
+    sl_map_init(&w->loaded);
+    sl_map_init(&w->segs_seen);
+    sl_map_init(&w->seg_buckets);
     sl_wfdict_init(&w->dict, db);
     sl_wfseg_ctx_init(&w->enc);
     sl_wfseg_ctx_init(&w->dec);
@@ -267,15 +267,15 @@ static void txn_cache_clear(sl_workflow_writer *w)
 {
     for (size_t i = 0; i < w->ntxns; i++) txn_free(w->txns[i]);
     w->ntxns = 0;
-    sl_wfstrmap_clear(&w->txn_index);
+    sl_strmap_clear(&w->txn_index);
 }
 
 static void ident_clear(sl_workflow_writer *w)
 {
     w->nids = 0;
-    sl_wfmap_clear(&w->id_index);
-    sl_wfmap_clear(&w->loaded);
-    sl_wfmap_clear(&w->segs_seen);
+    sl_map_clear(&w->id_index);
+    sl_map_clear(&w->loaded);
+    sl_map_clear(&w->segs_seen);
     w->last_state = 0;
 }
 
@@ -285,16 +285,16 @@ void sl_workflow_writer_free(sl_workflow_writer *w)
     for (size_t i = 0; i < NSTATEMENTS; i++) sqlite3_finalize(*stmt_at(w, i));
     txn_cache_clear(w);
     free(w->txns);
-    sl_wfstrmap_free(&w->types);
-    sl_wfstrmap_free(&w->workflows);
-    sl_wfstrmap_free(&w->templates);
-    sl_wfstrmap_free(&w->txn_index);
+    sl_strmap_free(&w->types);
+    sl_strmap_free(&w->workflows);
+    sl_strmap_free(&w->templates);
+    sl_strmap_free(&w->txn_index);
     free(w->ids);
-    sl_wfmap_free(&w->id_index);
-    sl_wfmap_free(&w->loaded);
-    sl_wfmap_free(&w->segs_seen);
+    sl_map_free(&w->id_index);
+    sl_map_free(&w->loaded);
+    sl_map_free(&w->segs_seen);
     sl_wfseg_walk_free(&w->walk);
-    sl_wfmap_free(&w->seg_buckets);
+    sl_map_free(&w->seg_buckets);
     sl_wfdict_free(&w->dict);
     sl_wfseg_ctx_free(&w->enc);
     sl_wfseg_ctx_free(&w->dec);
@@ -318,10 +318,10 @@ const char *sl_workflow_writer_error(const sl_workflow_writer *w)
 /* ---- dictionaries ---- */
 
 /* The id of text in a name table, inserted when new; 0 on failure. */
-static int64_t dict_id(sl_workflow_writer *w, sl_wfstrmap *cache, sqlite3_stmt *get,
+static int64_t dict_id(sl_workflow_writer *w, sl_strmap *cache, sqlite3_stmt *get,
                        sqlite3_stmt *add, const char *s, size_t n, int blob)
 {
-    uint64_t *v = sl_wfstrmap_get(cache, s, n);
+    uint64_t *v = sl_strmap_get(cache, s, n);
     if (v) return (int64_t)*v;
     int64_t id = 0;
     if (blob) sqlite3_bind_blob(get, 1, s, (int)n, SQLITE_STATIC);
@@ -337,7 +337,7 @@ static int64_t dict_id(sl_workflow_writer *w, sl_wfstrmap *cache, sqlite3_stmt *
         if (rc) return sql_fail(w, "adding to a dictionary"), 0;
         id = sqlite3_last_insert_rowid(w->db);
     }
-    if (!sl_wfstrmap_add(cache, s, n, (uint64_t)id)) return fail(w, "out of memory"), 0;
+    if (!sl_strmap_add(cache, s, n, (uint64_t)id)) return fail(w, "out of memory"), 0;
     return id;
 }
 
@@ -433,7 +433,7 @@ static int cache_txn(sl_workflow_writer *w, wf_txn *t)
         w->txns = a;
         w->captxns = cap;
     }
-    if (!sl_wfstrmap_add(&w->txn_index, t->key, t->key_len, (uint64_t)(uintptr_t)t)) return -1;
+    if (!sl_strmap_add(&w->txn_index, t->key, t->key_len, (uint64_t)(uintptr_t)t)) return -1;
     w->txns[w->ntxns++] = t;
     return 0;
 }
@@ -455,7 +455,7 @@ static int64_t col_int(sqlite3_stmt *q, int i, uint8_t *has)
 static wf_txn *txn_get(sl_workflow_writer *w, const char *key, size_t key_len, const char *display,
                        size_t display_len)
 {
-    uint64_t *v = sl_wfstrmap_get(&w->txn_index, key, key_len);
+    uint64_t *v = sl_strmap_get(&w->txn_index, key, key_len);
     if (v) return (wf_txn *)(uintptr_t)*v;
     wf_txn *t = calloc(1, sizeof *t);
     if (!t || !(t->key = malloc(key_len + 1))) {
@@ -628,7 +628,7 @@ static int txn_flush(sl_workflow_writer *w)
         if (w->txns[i]->dirty && txn_write(w, w->txns[i])) return -1;
     if (w->ntxns <= TXN_CACHE_MAX) return 0;
     size_t keep = 0;
-    sl_wfstrmap_clear(&w->txn_index);
+    sl_strmap_clear(&w->txn_index);
     for (size_t i = 0; i < w->ntxns; i++) {
         wf_txn *t = w->txns[i];
         if (t->touched != w->batch) {
@@ -636,7 +636,7 @@ static int txn_flush(sl_workflow_writer *w)
             continue;
         }
         w->txns[keep++] = t;
-        if (!sl_wfstrmap_add(&w->txn_index, t->key, t->key_len, (uint64_t)(uintptr_t)t))
+        if (!sl_strmap_add(&w->txn_index, t->key, t->key_len, (uint64_t)(uintptr_t)t))
             return fail(w, "out of memory");
     }
     w->ntxns = keep;
@@ -648,7 +648,7 @@ static int txn_flush(sl_workflow_writer *w)
 static wf_ident *ident_entry(sl_workflow_writer *w, uint64_t h, int64_t window)
 {
     int created;
-    uint64_t *slot = sl_wfmap_put(&w->id_index, h, &created);
+    uint64_t *slot = sl_map_put(&w->id_index, h, &created);
     if (!slot) return NULL;
     if (!created) return &w->ids[*slot - 1];
     if (w->nids == w->capids) {
@@ -719,7 +719,7 @@ static int count_segment(sl_workflow_writer *w, int64_t seg)
     sqlite3_reset(q);
     if (oom) return fail(w, "out of memory");
     if (bad) return fail(w, "workflow events: segment %lld is damaged", (long long)seg);
-    uint64_t *st = sl_wfmap_put(&w->segs_seen, (uint64_t)seg, NULL);
+    uint64_t *st = sl_map_put(&w->segs_seen, (uint64_t)seg, NULL);
     if (!st) return fail(w, "out of memory");
     *st = S_COUNTED;
     return 0;
@@ -728,7 +728,7 @@ static int count_segment(sl_workflow_writer *w, int64_t seg)
 /* S_MINE or S_COUNTED for a segment already seen, else 0 (and *foreign). */
 static int segment_kind(sl_workflow_writer *w, int64_t seg, int *foreign)
 {
-    uint64_t *st = sl_wfmap_get(&w->segs_seen, (uint64_t)seg);
+    uint64_t *st = sl_map_get(&w->segs_seen, (uint64_t)seg);
     if (st) return (int)*st;
     int64_t imp = 0;
     sqlite3_bind_int64(w->q_seg_import, 1, seg);
@@ -789,11 +789,11 @@ static int load_window(sl_workflow_writer *w, int64_t window)
 static int window_state(sl_workflow_writer *w, int64_t window)
 {
     if (w->last_state && w->last_window == window) return (int)w->last_state;
-    uint64_t *st = sl_wfmap_get(&w->loaded, (uint64_t)window);
+    uint64_t *st = sl_map_get(&w->loaded, (uint64_t)window);
     int state = st ? (int)*st : load_window(w, window);
     if (state < 0) return -1;
     if (!st) {
-        uint64_t *slot = sl_wfmap_put(&w->loaded, (uint64_t)window, NULL);
+        uint64_t *slot = sl_map_put(&w->loaded, (uint64_t)window, NULL);
         if (!slot) return fail(w, "out of memory");
         *slot = (uint64_t)state;
     }
@@ -825,7 +825,7 @@ static int ident_decide(sl_workflow_writer *w, wf_event *e)
     int state = window_state(w, e->bucket);
     if (state != W_TRACKED) return state < 0 ? -1 : 0;
     uint64_t h = sl_wfseg_hash(&e->rec, e->template_id, w->slots, w->nslots);
-    uint64_t *slot = sl_wfmap_get(&w->id_index, h);
+    uint64_t *slot = sl_map_get(&w->id_index, h);
     if (!slot) return 0;
     wf_ident *id = &w->ids[*slot - 1];
     if (id->stored <= id->claimed) return 0;
@@ -931,7 +931,7 @@ static int begin_batch(sl_workflow_writer *w)
     sl_buf_reset(&w->cols);
     sl_buf_reset(&w->vals);
     sl_wfseg_ctx_reset(&w->enc);
-    sl_wfmap_clear(&w->seg_buckets);
+    sl_map_clear(&w->seg_buckets);
     return 0;
 }
 
@@ -951,11 +951,11 @@ static int write_segment(sl_workflow_writer *w, int64_t first_seq, int64_t n, in
     sqlite3_clear_bindings(q);
     if (rc) return sql_fail(w, "writing a segment");
     int64_t seg = sqlite3_last_insert_rowid(w->db);
-    uint64_t *st = sl_wfmap_put(&w->segs_seen, (uint64_t)seg, NULL);
+    uint64_t *st = sl_map_put(&w->segs_seen, (uint64_t)seg, NULL);
     if (!st) return fail(w, "out of memory");
     *st = S_MINE;
     uint64_t bucket, unused;
-    for (size_t i = 0; sl_wfmap_next(&w->seg_buckets, &i, &bucket, &unused);) {
+    for (size_t i = 0; sl_map_next(&w->seg_buckets, &i, &bucket, &unused);) {
         sqlite3_bind_int64(w->q_zone_add, 1, (int64_t)bucket);
         sqlite3_bind_int64(w->q_zone_add, 2, seg);
         if (exec_done(w->q_zone_add)) return sql_fail(w, "writing zones");
@@ -1013,7 +1013,7 @@ int sl_workflow_writer_store(sl_workflow_writer *w, const sl_event *ev, size_t n
             has_ts = 1;
         }
         if ((count == 1 || e->bucket != prev_bucket) &&
-            !sl_wfmap_put(&w->seg_buckets, (uint64_t)e->bucket, NULL)) {
+            !sl_map_put(&w->seg_buckets, (uint64_t)e->bucket, NULL)) {
             rc = fail(w, "out of memory");
             break;
         }

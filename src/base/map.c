@@ -1,10 +1,10 @@
-/* workflow/map.c -- hash maps for the workflow code; see workflow/map.h. */
-#include "workflow/map.h"
+/* base/map.c -- hash maps for the workflow code; see base/map.h. */
+#include "base/map.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-struct sl_wfstr_entry {
+struct sl_str_entry {
     char *s;
     size_t n;
     uint64_t hash;
@@ -41,37 +41,37 @@ uint64_t sl_wf_hash_bytes(const void *p, size_t n)
     return mix(h);
 }
 
-void sl_wfmap_init(sl_wfmap *m) { memset(m, 0, sizeof *m); }
+void sl_map_init(sl_map *m) { memset(m, 0, sizeof *m); }
 
-void sl_wfmap_free(sl_wfmap *m)
+void sl_map_free(sl_map *m)
 {
     free(m->slots);
     memset(m, 0, sizeof *m);
 }
 
-void sl_wfmap_clear(sl_wfmap *m)
+void sl_map_clear(sl_map *m)
 {
     if (m->slots) memset(m->slots, 0, m->cap * sizeof *m->slots);
     m->n = 0;
     m->has_zero = 0;
 }
 
-uint64_t *sl_wfmap_get(const sl_wfmap *m, uint64_t key)
+uint64_t *sl_map_get(const sl_map *m, uint64_t key)
 {
     if (key == 0) return m->has_zero ? (uint64_t *)&m->zero_val : NULL;
     if (!m->cap) return NULL;
     size_t mask = m->cap - 1;
     for (size_t i = mix(key) & mask;; i = (i + 1) & mask) {
-        sl_wfmap_slot *s = &m->slots[i];
+        sl_map_slot *s = &m->slots[i];
         if (s->key == key) return &s->val;
         if (s->key == 0) return NULL;
     }
 }
 
-static int grow(sl_wfmap *m)
+static int grow(sl_map *m)
 {
     size_t cap = m->cap ? m->cap * 2 : 64;
-    sl_wfmap_slot *slots = calloc(cap, sizeof *slots);
+    sl_map_slot *slots = calloc(cap, sizeof *slots);
     if (!slots) return -1;
     for (size_t i = 0; i < m->cap; i++) {
         if (!m->slots[i].key) continue;
@@ -85,7 +85,7 @@ static int grow(sl_wfmap *m)
     return 0;
 }
 
-uint64_t *sl_wfmap_put(sl_wfmap *m, uint64_t key, int *created)
+uint64_t *sl_map_put(sl_map *m, uint64_t key, int *created)
 {
     if (key == 0) {
         if (created) *created = !m->has_zero;
@@ -96,7 +96,7 @@ uint64_t *sl_wfmap_put(sl_wfmap *m, uint64_t key, int *created)
     size_t mask = m->cap - 1;
     size_t i = mix(key) & mask;
     for (;; i = (i + 1) & mask) {
-        sl_wfmap_slot *s = &m->slots[i];
+        sl_map_slot *s = &m->slots[i];
         if (s->key == key) {
             if (created) *created = 0;
             return &s->val;
@@ -110,7 +110,7 @@ uint64_t *sl_wfmap_put(sl_wfmap *m, uint64_t key, int *created)
     return &m->slots[i].val;
 }
 
-int sl_wfmap_next(const sl_wfmap *m, size_t *i, uint64_t *key, uint64_t *val)
+int sl_map_next(const sl_map *m, size_t *i, uint64_t *key, uint64_t *val)
 {
     /* index 0 stands for the key-0 entry, i + 1 for slot i */
     if (*i == 0) {
@@ -122,7 +122,7 @@ int sl_wfmap_next(const sl_wfmap *m, size_t *i, uint64_t *key, uint64_t *val)
         }
     }
     for (; *i <= m->cap; (*i)++) {
-        const sl_wfmap_slot *s = &m->slots[*i - 1];
+        const sl_map_slot *s = &m->slots[*i - 1];
         if (s->key) {
             *key = s->key;
             *val = s->val;
@@ -133,43 +133,43 @@ int sl_wfmap_next(const sl_wfmap *m, size_t *i, uint64_t *key, uint64_t *val)
     return 0;
 }
 
-void sl_wfstrmap_init(sl_wfstrmap *m)
+void sl_strmap_init(sl_strmap *m)
 {
     memset(m, 0, sizeof *m);
-    sl_wfmap_init(&m->index);
+    sl_map_init(&m->index);
 }
 
-void sl_wfstrmap_clear(sl_wfstrmap *m)
+void sl_strmap_clear(sl_strmap *m)
 {
     for (size_t i = 0; i < m->n; i++) free(m->e[i].s);
     m->n = 0;
-    sl_wfmap_clear(&m->index);
+    sl_map_clear(&m->index);
 }
 
-void sl_wfstrmap_free(sl_wfstrmap *m)
+void sl_strmap_free(sl_strmap *m)
 {
-    sl_wfstrmap_clear(m);
+    sl_strmap_clear(m);
     free(m->e);
-    sl_wfmap_free(&m->index);
+    sl_map_free(&m->index);
     memset(m, 0, sizeof *m);
 }
 
-uint64_t *sl_wfstrmap_get(const sl_wfstrmap *m, const char *s, size_t n)
+uint64_t *sl_strmap_get(const sl_strmap *m, const char *s, size_t n)
 {
     uint64_t h = sl_wf_hash_bytes(s, n);
-    uint64_t *head = sl_wfmap_get(&m->index, h);
+    uint64_t *head = sl_map_get(&m->index, h);
     for (size_t i = head ? (size_t)*head : 0; i; i = m->e[i - 1].next) {
-        struct sl_wfstr_entry *e = &m->e[i - 1];
+        struct sl_str_entry *e = &m->e[i - 1];
         if (e->hash == h && e->n == n && memcmp(e->s, s, n) == 0) return &e->val;
     }
     return NULL;
 }
 
-uint64_t *sl_wfstrmap_add(sl_wfstrmap *m, const char *s, size_t n, uint64_t val)
+uint64_t *sl_strmap_add(sl_strmap *m, const char *s, size_t n, uint64_t val)
 {
     if (m->n == m->cap) {
         size_t cap = m->cap ? m->cap * 2 : 32;
-        struct sl_wfstr_entry *e = realloc(m->e, cap * sizeof *e);
+        struct sl_str_entry *e = realloc(m->e, cap * sizeof *e);
         if (!e) return NULL;
         m->e = e;
         m->cap = cap;
@@ -180,12 +180,12 @@ uint64_t *sl_wfstrmap_add(sl_wfstrmap *m, const char *s, size_t n, uint64_t val)
     copy[n] = '\0';
     uint64_t h = sl_wf_hash_bytes(s, n);
     int created;
-    uint64_t *head = sl_wfmap_put(&m->index, h, &created);
+    uint64_t *head = sl_map_put(&m->index, h, &created);
     if (!head) {
         free(copy);
         return NULL;
     }
-    struct sl_wfstr_entry *e = &m->e[m->n];
+    struct sl_str_entry *e = &m->e[m->n];
     e->s = copy;
     e->n = n;
     e->hash = h;
@@ -195,4 +195,4 @@ uint64_t *sl_wfstrmap_add(sl_wfstrmap *m, const char *s, size_t n, uint64_t val)
     return &e->val;
 }
 
-size_t sl_wfstrmap_count(const sl_wfstrmap *m) { return m->n; }
+size_t sl_strmap_count(const sl_strmap *m) { return m->n; }
