@@ -11,6 +11,14 @@
 #include "spanlite.h"
 #include "base/hash.h"
 
+/* A workflow event (docs/workflows.md), kept whole. */
+typedef struct sl_event {
+    const char *type;   /* "transaction_open", ...; NULL when the event has none */
+    const char *txn_id; /* NULL when absent */
+    const char *body;   /* the event object as compact JSON text */
+    uint64_t line;      /* where it came from */
+} sl_event;
+
 /* NULL if sp can be stored, else a short reason ("missing span_id"). */
 const char *sl_span_check(const sl_span *sp);
 

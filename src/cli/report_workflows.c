@@ -8,7 +8,7 @@
  */
 #include "cli.h"
 #include "base/buf.h"
-#include "workflow/pyvalue.h"
+#include "base/pyvalue.h"
 #include "workflow/report.h"
 
 #include <getopt.h>

@@ -16,8 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "spanlite.h"
-#include "ingest/input.h"
-#include "ingest/batch.h"
+#include "base/source.h"
+#include "base/span.h"
 
 typedef struct sl_sink sl_sink;
 

@@ -12,7 +12,7 @@
  * just as the script never counts it.
  */
 #include "formats/format.h"
-#include "workflow/pyvalue.h"
+#include "base/pyvalue.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -9,16 +9,9 @@
 
 #include "spanlite.h"
 #include "base/arena.h"
+#include "base/span.h"
 
 #define SL_BATCH_SPANS 4096 /* spans per batch: a few MB, amortises locking */
-
-/* A workflow event (docs/workflows.md), kept whole. */
-typedef struct sl_event {
-    const char *type;   /* "transaction_open", ...; NULL when the event has none */
-    const char *txn_id; /* NULL when absent */
-    const char *body;   /* the event object as compact JSON text */
-    uint64_t line;      /* where it came from */
-} sl_event;
 
 typedef struct sl_batch {
     sl_span *spans;       /* nspans used of cap */

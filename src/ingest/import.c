@@ -15,7 +15,7 @@
  */
 #include "ingest/batch.h"
 #include "formats/format.h"
-#include "ingest/input.h"
+#include "base/source.h"
 #include "base/span.h"
 #include "store/writer.h"
 #include "api/warehouse.h"

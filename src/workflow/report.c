@@ -5,7 +5,7 @@
  */
 #include "workflow/report.h"
 #include "workflow/dict.h"
-#include "workflow/pyvalue.h"
+#include "base/pyvalue.h"
 #include "base/map.h"
 #include "workflow/segment.h"
 #include "base/json.h"

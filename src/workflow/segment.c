@@ -3,7 +3,7 @@
  * layout and why it exists.
  */
 #include "workflow/segment.h"
-#include "workflow/pyvalue.h"
+#include "base/pyvalue.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -30,7 +30,7 @@
  */
 #include "workflow/workflow.h"
 #include "workflow/dict.h"
-#include "workflow/pyvalue.h"
+#include "base/pyvalue.h"
 #include "base/map.h"
 #include "workflow/segment.h"
 #include "base/arena.h"

@@ -15,7 +15,7 @@
  * else scans every segment in order.
  */
 #include "workflow/dict.h"
-#include "workflow/pyvalue.h"
+#include "base/pyvalue.h"
 #include "workflow/segment.h"
 #include "workflow/workflow.h"
 

@@ -30,7 +30,7 @@
 
 #include <sqlite3.h>
 #include "spanlite.h"
-#include "ingest/batch.h"
+#include "base/span.h"
 
 typedef struct sl_workflow_writer sl_workflow_writer;
 

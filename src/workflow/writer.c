@@ -4,7 +4,7 @@
  *
  * One store() call:
  *   1. reads each event's members the way aggregate_workflows.py does
- *      (workflow/pyvalue.h) and resolves its dictionary ids (type, transaction,
+ *      (base/pyvalue.h) and resolves its dictionary ids (type, transaction,
  *      workflow, template),
  *   2. decides new or duplicate (identity, below),
  *   3. packs the new ones into one segment (workflow/segment.h) and updates the state
@@ -25,7 +25,7 @@
  */
 #include "workflow/workflow.h"
 #include "workflow/dict.h"
-#include "workflow/pyvalue.h"
+#include "base/pyvalue.h"
 #include "base/map.h"
 #include "workflow/segment.h"
 
@@ -46,7 +46,7 @@ enum { K_OTHER, K_TXN_OPEN, K_TXN_CLOSE, K_STEP_OPEN, K_STEP_DONE, K_WAIT };
 
 typedef struct wf_txn {
     int64_t ref;
-    char *key;         /* dict-key text (workflow/pyvalue.h) */
+    char *key;         /* dict-key text (base/pyvalue.h) */
     size_t key_len;
     char *display;     /* str() of the first spelling */
     size_t display_len;

@@ -33,7 +33,7 @@
 
 #include "base/attrs.h"
 #include "formats/format.h"
-#include "ingest/input.h"
+#include "base/source.h"
 #include "base/json.h"
 #include "spanlite.h"
 

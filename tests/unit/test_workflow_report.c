@@ -1,6 +1,6 @@
 /*
  * test_workflow_report.c -- the arithmetic of workflow/report.c and the
- * Python value rules of workflow/pyvalue.c that the report depends on.
+ * Python value rules of base/pyvalue.c that the report depends on.
  *
  * Golden values come from Python 3.11 evaluating the same expressions that
  * aggregate_workflows.py evaluates (statistics.mean, statistics.median,
@@ -18,7 +18,7 @@
 
 #include <cmocka.h>
 
-#include "workflow/pyvalue.h"
+#include "base/pyvalue.h"
 #include "workflow/report.h"
 
 #define N(a) (sizeof(a) / sizeof *(a))

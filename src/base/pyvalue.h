@@ -1,5 +1,5 @@
 /*
- * workflow/pyvalue.h -- JSON and Python value rules for workflow events.
+ * base/pyvalue.h -- JSON and Python value rules for workflow events.
  *
  * aggregate_workflows.py reads each line with Python's str.strip() and
  * json.loads(), then applies int(), float(), truth tests, str() and dict-key

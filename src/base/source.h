@@ -1,5 +1,5 @@
 /*
- * ingest/input.h -- a byte source for importers: a file, standard input ("-"), or
+ * base/source.h -- a byte source for importers: a file, standard input ("-"), or
  * either of them gzip-compressed (detected by magic bytes, not by name).
  *
  * Line-oriented formats pull one line at a time with sl_input_line(); the

@@ -1,10 +1,10 @@
 /*
- * ingest/input.c -- files, stdin and gzip behind one reader; see input.h.
+ * base/source.c -- files, stdin and gzip behind one reader; see input.h.
  *
  * zlib's gzread() reads plain files transparently, so compressed and plain
  * input take the same path and compression is recognised by magic bytes.
  */
-#include "ingest/input.h"
+#include "base/source.h"
 
 #include <errno.h>
 #include <fcntl.h>

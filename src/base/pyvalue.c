@@ -1,8 +1,8 @@
 /*
- * workflow/pyvalue.c -- JSON and Python value rules for workflow events; see
- * workflow/pyvalue.h for what each rule reproduces and why.
+ * base/pyvalue.c -- JSON and Python value rules for workflow events; see
+ * base/pyvalue.h for what each rule reproduces and why.
  */
-#include "workflow/pyvalue.h"
+#include "base/pyvalue.h"
 
 #include <math.h>
 #include <stdio.h>
