@@ -194,6 +194,14 @@ int cli_run_sql(sqlite3 *h, const char *sql, char *const *params, int nparams, c
             return EXIT_FAIL;
         }
         if (!st) continue; /* whitespace or a comment */
+        /* The connection is read-only, yet VACUUM INTO would still write a
+         * copy anywhere, and pragmas that set would fail obscurely: run only
+         * what reads (ATTACH, to read other warehouses, counts as reading). */
+        if (!sqlite3_stmt_readonly(st)) {
+            cli_error(cmd, "refused: only statements that read are run here: %.80s", sqlite3_sql(st));
+            sqlite3_finalize(st);
+            return EXIT_FAIL;
+        }
         cli_bind_params(st, params, nparams);
         int rc = cli_print_stmt(st, fmt, stdout);
         if (rc != SQLITE_DONE) cli_error(cmd, "%s", sqlite3_errmsg(h));
