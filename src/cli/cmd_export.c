@@ -81,5 +81,9 @@ int cmd_export(cli_ctx *ctx, int argc, char **argv)
     }
     if (rc == SL_OK && output) fprintf(stderr, "%s: %llu spans\n", output, (unsigned long long)n);
     sl_close(db);
+    if (rc == SL_OK && eo.trace_id && n == 0) { /* as `spanlite trace` says it */
+        cli_error("export", "no trace with id '%s'", eo.trace_id);
+        return EXIT_FAIL;
+    }
     return rc == SL_OK ? EXIT_OK : EXIT_FAIL;
 }
