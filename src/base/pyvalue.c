@@ -261,8 +261,13 @@ static int scan_value_start(cstate *c)
     if (c->s >= c->e) return fail(c, "Expecting value", c->s);
     switch (*c->s) {
     case '"': return scan_string(c);
-    case '{': *c->o++ = '{'; c->s++; return SL_WFJ_OBJECT;
-    case '[': *c->o++ = '['; c->s++; return SL_WFJ_ARRAY;
+    case '{':
+    case '[':
+        /* Bounded, so that every later walk of the value (str(), dict keys)
+         * may recurse; Python's own json.loads gives up near this depth. */
+        if (c->depth >= SL_WFJ_MAX_DEPTH) return fail(c, "nested deeper than 1000 levels", c->s);
+        *c->o++ = (char)*c->s;
+        return *c->s++ == '{' ? SL_WFJ_OBJECT : SL_WFJ_ARRAY;
     case 't': return literal(c, "true", SL_WFJ_TRUE);
     case 'f': return literal(c, "false", SL_WFJ_FALSE);
     case 'n': return literal(c, "null", SL_WFJ_NULL);

@@ -21,7 +21,10 @@
  *      same key (1 == 1.0 == True; "1" differs).
  *
  * Limits (documented in docs/workflows.md): integers are exact within
- * int64; str() of a string with a NUL character stops at the NUL.
+ * int64; str() of a string with a NUL character stops at the NUL; values
+ * nest at most SL_WFJ_MAX_DEPTH arrays and objects deep (a deeper event is
+ * refused by sl_wfj_compact(), as Python's json.loads() refuses it with a
+ * RecursionError), so the walks below may recurse.
  */
 #ifndef SL_WF_JSON_H
 #define SL_WF_JSON_H
@@ -29,6 +32,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "base/buf.h"
+
+#define SL_WFJ_MAX_DEPTH 1000 /* arrays and objects open at once */
 
 /* Kinds of JSON values; SL_WFJ_NONE marks an absent member. */
 enum {
