@@ -170,6 +170,22 @@ typedef struct sl_export_opts {
 int sl_export(sl_db *db, FILE *out, const sl_export_opts *opts, uint64_t *count);
 const char *const *sl_export_formats(void);
 
+/* ---- Checking ---------------------------------------------------------- */
+
+/* Called for each problem a check finds (name: "integrity", "traces",
+ * "rollups" or "links"), and once per check when it is done. */
+typedef void (*sl_check_fn)(void *ctx, const char *check, const char *problem);
+typedef void (*sl_check_done_fn)(void *ctx, const char *check, uint64_t problems);
+
+/*
+ * Verify the warehouse without writing to it: SQLite's integrity check,
+ * then each derived table against the spans it derives from (trace rows,
+ * hourly rollups, dependency links).  *problems receives the number found
+ * (0: sound).  SL_OK when every check ran, whatever it found.
+ */
+int sl_check(sl_db *db, sl_check_fn on_problem, sl_check_done_fn on_done, void *ctx,
+             uint64_t *problems);
+
 #ifdef __cplusplus
 }
 #endif

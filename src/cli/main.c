@@ -18,6 +18,7 @@ int cmd_query(cli_ctx *ctx, int argc, char **argv);
 int cmd_trace(cli_ctx *ctx, int argc, char **argv);
 int cmd_search(cli_ctx *ctx, int argc, char **argv);
 int cmd_deps(cli_ctx *ctx, int argc, char **argv);
+int cmd_check(cli_ctx *ctx, int argc, char **argv);
 
 static const cli_command commands[] = {
     {"init", cmd_init, "create a warehouse, or migrate it to this version's schema"},
@@ -29,6 +30,7 @@ static const cli_command commands[] = {
     {"trace", cmd_trace, "one trace as a tree, with its critical path and time per service"},
     {"search", cmd_search, "find traces by service, operation, duration, errors, attributes, time"},
     {"deps", cmd_deps, "the service dependency graph (table, json, dot, mermaid)"},
+    {"check", cmd_check, "check the warehouse: integrity, and derived tables against the spans"},
 };
 #define NCOMMANDS (sizeof commands / sizeof *commands)
 
