@@ -9,13 +9,16 @@
 #include "api/warehouse.h"
 #include "sql/functions.h"
 #include "base/arena.h"
+#include "base/buf.h"
 #include "base/json.h"
 #include "base/span.h"
 
+#include <libgen.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct sl_embedded_sql {
     const char *name;
@@ -121,6 +124,35 @@ int sl_migrate(sl_db *db)
     return SL_OK;
 }
 
+/*
+ * How to open path for reading.  A WAL warehouse needs its -shm file, which
+ * SQLite creates next to it; in a directory we cannot write, with no -wal
+ * file there, it cannot.  But then no writer can be at work either (a
+ * writer must create the -wal file in that directory), so the file is
+ * opened immutable: read as it is, with no locking.  Returns a URI to free
+ * with sqlite3_free(), or NULL to open path as usual.
+ */
+static char *readonly_uri(const char *path)
+{
+    char *uri = NULL, *copy = strdup(path), *wal = sqlite3_mprintf("%s-wal", path);
+    if (!copy || !wal || access(path, R_OK) != 0 || access(wal, F_OK) == 0 ||
+        access(dirname(copy), W_OK) == 0)
+        goto done;
+    sl_buf b = SL_BUF_INIT;
+    sl_buf_puts(&b, "file:");
+    for (const char *p = path; *p; p++) { /* the characters a URI path may not hold as they are */
+        if (*p == '%' || *p == '?' || *p == '#') sl_buf_printf(&b, "%%%02X", (unsigned char)*p);
+        else sl_buf_putc(&b, *p);
+    }
+    sl_buf_puts(&b, "?immutable=1");
+    if (!b.oom) uri = sqlite3_mprintf("%s", b.p);
+    sl_buf_free(&b);
+done:
+    free(copy);
+    sqlite3_free(wal);
+    return uri;
+}
+
 int sl_open(const char *path, int flags, sl_db **out)
 {
     sl_db *db = calloc(1, sizeof *db);
@@ -129,10 +161,21 @@ int sl_open(const char *path, int flags, sl_db **out)
     pthread_mutex_init(&db->mu, NULL);
     db->readonly = (flags & SL_OPEN_READONLY) != 0;
     int oflags = db->readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
-    if (sqlite3_open_v2(path, &db->db, oflags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
+    char *uri = db->readonly ? readonly_uri(path) : NULL;
+    int orc = sqlite3_open_v2(uri ? uri : path, &db->db,
+                              oflags | SQLITE_OPEN_NOMUTEX | (uri ? SQLITE_OPEN_URI : 0), NULL);
+    sqlite3_free(uri);
+    if (orc != SQLITE_OK)
         return sl_db_fail(db, SL_IO, "cannot open %s: %s", path,
                           db->db ? sqlite3_errmsg(db->db) : "out of memory");
-    if (sl_configure(db->db, db->readonly, db->err, sizeof db->err)) return SL_ERROR;
+    if (sl_configure(db->db, db->readonly, db->err, sizeof db->err)) {
+        char *copy = strdup(path);
+        if (!db->readonly && copy && access(dirname(copy), W_OK) != 0)
+            sl_db_fail(db, SL_IO, "cannot write %s: its directory is not writable, and SQLite keeps "
+                       "its write-ahead log there (%s-wal); reading commands work", path, path);
+        free(copy);
+        return SL_ERROR;
+    }
     /* Functions first: migrations may use them (003 backfills sketches). */
     if (sl_analysis_register(db->db) != SQLITE_OK)
         return sl_db_fail(db, SL_ERROR, "registering SQL functions: %s", sqlite3_errmsg(db->db));
