@@ -81,10 +81,22 @@ static long gz_read(sl_input *in, char *buf, size_t cap)
     }
     if (n == 0) {
         in->eof = 1;
-        /* gzread stops quietly at a truncated gzip stream; say so. */
+        /* gzread stops quietly at a truncated gzip stream, leaving
+         * Z_BUF_ERROR ("unexpected end of file"): that is an error, or a
+         * file cut short would import as if whole. */
         int zerr;
         gzerror(in->gz, &zerr);
-        if (zerr != Z_OK && zerr != Z_BUF_ERROR) {
+        if (zerr == Z_BUF_ERROR) {
+            long long at = (long long)gzoffset(in->gz); /* -1 on a pipe */
+            char where[64] = "";
+            if (at >= 0) snprintf(where, sizeof where, " at byte %lld", at);
+            snprintf(in->err, sizeof in->err,
+                     "truncated gzip data: the compressed stream stops%s, before its end "
+                     "(%llu bytes decompressed); what came before it was read",
+                     where, (unsigned long long)gztell(in->gz));
+            return -1;
+        }
+        if (zerr != Z_OK) {
             snprintf(in->err, sizeof in->err, "read error: %s", gzerror(in->gz, &zerr));
             return -1;
         }
@@ -96,7 +108,7 @@ static long gz_read(sl_input *in, char *buf, size_t cap)
  * Returns bytes added, 0 at end of input, -1 on error. */
 static long fill(sl_input *in, size_t max)
 {
-    if (in->eof) return 0;
+    if (in->eof) return in->err[0] ? -1 : 0; /* a read error stays an error (a peek may have met it) */
     if (in->pos > 0) { /* slide the unread tail to the front */
         memmove(in->buf, in->buf + in->pos, in->end - in->pos);
         in->end -= in->pos;
@@ -145,7 +157,7 @@ int sl_input_line(sl_input *in, char **line, size_t *len, uint64_t *lineno)
             *lineno = ++in->lineno;
             return 1;
         }
-        if (in->eof) return 0;
+        if (in->eof) return in->err[0] ? -1 : 0;
         scanned = in->end - in->pos;
         long got = fill(in, SL_INPUT_MAX_LINE);
         if (got < 0) {
@@ -166,7 +178,7 @@ long sl_input_read(sl_input *in, char *buf, size_t cap)
         memcpy(buf, in->buf + in->pos, (size_t)n);
         in->pos += (size_t)n;
     } else {
-        n = in->eof ? 0 : gz_read(in, buf, cap);
+        n = !in->eof ? gz_read(in, buf, cap) : in->err[0] ? -1 : 0;
     }
     if (n > 0) in->consumed += (uint64_t)n;
     return n;

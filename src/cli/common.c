@@ -198,7 +198,7 @@ int cli_run_sql(sqlite3 *h, const char *sql, char *const *params, int nparams, c
          * copy anywhere, and pragmas that set would fail obscurely: run only
          * what reads (ATTACH, to read other warehouses, counts as reading). */
         if (!sqlite3_stmt_readonly(st)) {
-            cli_error(cmd, "refused: only statements that read are run here: %.80s", sqlite3_sql(st));
+            cli_error(cmd, "refused: the warehouse is open read-only, and this statement writes: %.80s", sqlite3_sql(st));
             sqlite3_finalize(st);
             return EXIT_FAIL;
         }
