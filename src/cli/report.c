@@ -32,23 +32,61 @@ static void usage(FILE *out)
     fprintf(out, "\n`spanlite report NAME --help` for a report's options.\n");
 }
 
-static void span_report_usage(FILE *out, const char *name)
+/* What each span report takes and says about itself in its --help. */
+enum { OPT_SERVICE = 1, OPT_WINDOW = 2, OPT_LIMIT = 4, OPT_EXACT = 8 };
+
+typedef struct span_report_info {
+    const char *name;
+    int opts;          /* OPT_* it accepts (--format and --help always) */
+    const char *about; /* the paragraph of its --help */
+} span_report_info;
+
+static const span_report_info span_reports[] = {
+    {"services", OPT_SERVICE | OPT_WINDOW | OPT_LIMIT | OPT_EXACT,
+     "Per service: requests, errors, error rate, average and p50/p95/p99 latency\n"
+     "(ms), busiest first.  Without a window it reads the hourly rollups (counts,\n"
+     "errors and averages exact, percentiles within 1%); with --since/--until or\n"
+     "--exact it reads every span in the window (exact percentiles).\n"},
+    {"operations", OPT_SERVICE | OPT_WINDOW | OPT_LIMIT | OPT_EXACT,
+     "The figures of `report services` per service and operation.\n"},
+    {"trend", OPT_SERVICE | OPT_WINDOW,
+     "Per service and hour: requests, errors, p50 and p99 latency (ms).  Hours\n"
+     "wholly inside the window come from the hourly rollups (percentiles within\n"
+     "1%); an hour that --since or --until cuts is counted from its spans inside\n"
+     "the window, so the counts equal those of `report services`.\n"},
+    {"slowest", OPT_SERVICE | OPT_WINDOW | OPT_LIMIT,
+     "Operations by average duration, slowest first (10 unless --limit).\n"},
+    {"errors", OPT_SERVICE | OPT_WINDOW | OPT_LIMIT,
+     "Operations with at least one error, by error rate (10 unless --limit).\n"},
+    {"summary", OPT_SERVICE | OPT_WINDOW,
+     "Traces, spans, services, traces with errors, and the average and\n"
+     "p50/p95/p99 trace duration (ms).  A trace counts when it starts in the\n"
+     "window; with --service, every figure covers the traces touching it.\n"},
+};
+
+static const span_report_info *span_report_find(const char *name)
 {
-    fprintf(out,
-        "usage: spanlite [--db FILE] report %s [OPTIONS]\n"
-        "\n"
-        "Options:\n"
-        "  --service S     only service S\n"
-        "  --since T       only spans starting at or after T (ISO 8601, epoch, or -1h)\n"
-        "  --until T       only spans starting before T\n"
-        "  --limit N       at most N rows\n"
-        "  --format F      table (default on a terminal), csv, json, jsonl\n"
-        "  --exact         services, operations: exact percentiles from every span\n"
-        "                  (the default reads the hourly rollups: counts, errors and\n"
-        "                  averages exact, percentiles within 1%%; it is used when no\n"
-        "                  window is given, as a window is rounded out to whole hours)\n"
-        "  --help          this help\n"
-        "\nThe SQL: spanlite query --show %s  (or %s_rollup)\n", name, name, name);
+    for (size_t i = 0; i < sizeof span_reports / sizeof *span_reports; i++)
+        if (strcmp(span_reports[i].name, name) == 0) return &span_reports[i];
+    return NULL;
+}
+
+static void span_report_usage(FILE *out, const span_report_info *r)
+{
+    char twin[64];
+    snprintf(twin, sizeof twin, "%s_rollup", r->name);
+    fprintf(out, "usage: spanlite [--db FILE] report %s [OPTIONS]\n\n%s\nOptions:\n", r->name, r->about);
+    if (r->opts & OPT_SERVICE) fprintf(out, "  --service S     only service S\n");
+    if (r->opts & OPT_WINDOW)
+        fprintf(out, "  --since T       only spans starting at or after T (ISO 8601, epoch, or -1h)\n"
+                     "  --until T       only spans starting before T\n");
+    if (r->opts & OPT_LIMIT) fprintf(out, "  --limit N       at most N rows\n");
+    if (r->opts & OPT_EXACT) fprintf(out, "  --exact         exact percentiles from every span, not the rollups\n");
+    fprintf(out, "  --format F      table (default on a terminal), csv, json, jsonl\n"
+                 "  --help          this help\n"
+                 "\nThe SQL: spanlite query --show %s", r->name);
+    if (cli_query_sql(twin)) fprintf(out, "  (from the rollups: spanlite query --show %s)", twin);
+    fputc('\n', out);
 }
 
 static int span_report(cli_ctx *ctx, int argc, char **argv)
@@ -59,12 +97,21 @@ static int span_report(cli_ctx *ctx, int argc, char **argv)
         {"format", required_argument, NULL, 'f'},  {"exact", no_argument, NULL, 'x'},
         {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
     const char *name = argv[0];
+    const span_report_info *info = span_report_find(name);
     char pbuf[4][96];
     char *params[4];
     int nparams = 0, c, fmt = cli_isatty(1) ? OUT_TABLE : OUT_CSV, exact = 0, window = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, "s:n:f:h", opts, NULL)) != -1) {
         int64_t t;
+        int need = c == 's' ? OPT_SERVICE : c == 'S' || c == 'U' ? OPT_WINDOW
+                 : c == 'n' ? OPT_LIMIT : c == 'x' ? OPT_EXACT : 0;
+        if (need && !(info->opts & need)) {
+            const char *opt = c == 's' ? "--service" : c == 'S' ? "--since" : c == 'U' ? "--until"
+                            : c == 'n' ? "--limit" : "--exact";
+            cli_error("report", "report %s takes no %s (see spanlite report %s --help)", name, opt, name);
+            return EXIT_USAGE;
+        }
         switch (c) {
         case 's':
             snprintf(pbuf[nparams], sizeof pbuf[0], "service=%s", optarg);
@@ -96,8 +143,8 @@ static int span_report(cli_ctx *ctx, int argc, char **argv)
             }
             continue;
         case 'x': exact = 1; continue;
-        case 'h': span_report_usage(stdout, name); return EXIT_OK;
-        default: span_report_usage(stderr, name); return EXIT_USAGE;
+        case 'h': span_report_usage(stdout, info); return EXIT_OK;
+        default: span_report_usage(stderr, info); return EXIT_USAGE;
         }
         /* a repeated option overrides: keep one slot per name */
         char *eq = strchr(pbuf[nparams], '=');
