@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -35,6 +36,12 @@ sl_input *sl_input_open(const char *path, char *err, size_t errlen)
     int fd = is_stdin ? dup(0) : open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return NULL;
+    }
+    struct stat sb;
+    if (fstat(fd, &sb) == 0 && S_ISDIR(sb.st_mode)) { /* read() would say only EISDIR, late */
+        snprintf(err, errlen, "%s is a directory: name the files in it (%s/*)", path, path);
+        close(fd);
         return NULL;
     }
     sl_input *in = calloc(1, sizeof *in);

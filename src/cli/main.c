@@ -42,7 +42,8 @@ static void usage(FILE *out)
             "A persistent trace warehouse on SQLite.\n"
             "\n"
             "Options:\n"
-            "  --db FILE     the warehouse (default: $SPANLITE_DB, then ./spanlite.db)\n"
+            "  --db FILE     the warehouse (default: $SPANLITE_DB, then ./spanlite.db);\n"
+            "                also accepted after the command\n"
             "  --help        this help; `spanlite COMMAND --help` for a command's\n"
             "  --version     print the version\n"
             "\n"
@@ -83,6 +84,21 @@ int main(int argc, char **argv)
         usage(stderr);
         return EXIT_USAGE;
     }
+    /* --db is global wherever it stands: `spanlite report summary --db W`
+     * means what `spanlite --db W report summary` means.  Taken out of the
+     * command's arguments before it parses them (up to a "--"). */
+    int n = i + 1;
+    for (int j = i + 1; j < argc; j++) {
+        if (strcmp(argv[j], "--") == 0) {
+            while (j < argc) argv[n++] = argv[j++];
+            break;
+        }
+        if (strcmp(argv[j], "--db") == 0 && j + 1 < argc) ctx.db_path = argv[++j];
+        else if (strncmp(argv[j], "--db=", 5) == 0) ctx.db_path = argv[j] + 5;
+        else argv[n++] = argv[j];
+    }
+    argc = n;
+    argv[argc] = NULL;
     for (size_t c = 0; c < NCOMMANDS; c++)
         if (strcmp(argv[i], commands[c].name) == 0) {
             optind = 1; /* each command parses its own argv from the start */

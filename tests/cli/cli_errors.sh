@@ -35,4 +35,16 @@ expect_exit 2 "query --param since=garbage" -- "$SPANLITE" --db "$DB" query serv
 grep -q "only operations with at least" "$WORK/list" && pass || fail "query --list cuts errors' description"
 expect_eq "query --list: description column aligned" "1" \
     "$(grep -E '^  [a-z_]+ +[A-Z]' "$WORK/list" | awk '{ print index($0, $2) }' | sort -u | wc -l | tr -d ' ')"
+# import of a directory says it is one
+mkdir "$WORK/dir"
+expect_exit 2 "import DIR" -- "$SPANLITE" --db "$DB" import "$WORK/dir"
+grep -q "dir is a directory" "$WORK/err" && pass || fail "import DIR: message: $(cat "$WORK/err")"
+grep -q "Success" "$WORK/err" && fail "import DIR says Success" || pass
+# --db after the command means the same as before it
+cd "$WORK" || exit 2
+expect_exit 0 "report summary --db W" -- "$SPANLITE" report summary --format csv --db "$DB"
+expect_eq "--db after the command: the warehouse's figures" "1" "$(tail -n 1 "$WORK/out" | cut -d, -f1)"
+expect_exit 0 "sql --db=W" -- "$SPANLITE" sql --db="$DB" --format csv "SELECT count(*) AS n FROM spans"
+expect_eq "--db= after the command" "n 1" "$(tr '\n' ' ' <"$WORK/out" | sed 's/ $//')"
+[ -e "$WORK/spanlite.db" ] && fail "the default warehouse was created" || pass
 finish
