@@ -186,6 +186,32 @@ typedef void (*sl_check_done_fn)(void *ctx, const char *check, uint64_t problems
 int sl_check(sl_db *db, sl_check_fn on_problem, sl_check_done_fn on_done, void *ctx,
              uint64_t *problems);
 
+/* ---- Time and duration text ------------------------------------------- */
+
+/*
+ * The strict parser behind `spanlite --since/--until/--min-duration` and the
+ * CSV reader's time columns; every accepted form is listed in docs/cli.md
+ * ("Times and durations").  Both return SL_OK and set *ns, or SL_INVALID,
+ * leave *ns alone and, when why is not NULL, point *why at a static reason
+ * in English (not to be freed).  No handle, no state, thread-safe.
+ *
+ * sl_parse_time: nanoseconds since the Unix epoch from
+ *   - an ISO 8601 / RFC 3339 date or date-time: 2024-05-01,
+ *     2024-05-01T12:00, 2024-05-01 12:00:00.123456789+02:00 ('T', 't' or a
+ *     space; zone Z, +hh:mm, +hhmm or +hh; none = UTC), checked against
+ *     the calendar (2023-02-29 is refused);
+ *   - an epoch integer, its unit by magnitude (s < 1e11 <= ms < 1e14 <= us
+ *     < 1e17 <= ns), or a decimal number of seconds (1700000000.25);
+ *   - "now" (now_ns) or "-DURATION" (-1h: now_ns minus that duration).
+ *   Anything outside int64 nanoseconds (before 1677-09-21, after
+ *   2262-04-11) is SL_INVALID.
+ * sl_parse_duration: nanoseconds from a non-negative decimal number and a
+ *   unit, ns us µs ms s m h d (250ms, 1.5s); a bare number is milliseconds.
+ *   inf, nan, hex, signs and values over INT64_MAX ns are SL_INVALID.
+ */
+int sl_parse_time(const char *s, int64_t now_ns, int64_t *ns, const char **why);
+int sl_parse_duration(const char *s, int64_t *ns, const char **why);
+
 #ifdef __cplusplus
 }
 #endif

@@ -56,12 +56,15 @@ sl_db *cli_open(cli_ctx *ctx, int readonly);
  * after printing the error. */
 int cli_sync_workflow_spans(cli_ctx *ctx);
 
-/* Time arguments: ISO 8601 ("2024-05-01T12:00:00Z", "2024-05-01", with
- * fraction and offset) or epoch seconds/ms/us/ns by magnitude, or relative
- * "-1h"/"-30m"/"-2d" from now.  0 and *ns set, or -1. */
-int cli_parse_time(const char *s, int64_t *ns);
-/* Durations: "250ms", "1.5s", "2m", "300us", "10ns", bare number = ms. */
-int cli_parse_duration(const char *s, int64_t *ns);
+/* The time argument s of option opt (--since) of command cmd, by
+ * sl_parse_time() of spanlite.h with now from the clock: ISO 8601 / RFC 3339
+ * dates and date-times, epoch numbers, "now", "-1h" (docs/cli.md lists every
+ * form).  0 and *ns set, or -1 after printing
+ * "spanlite CMD: OPT: cannot read 'S' as a time: REASON". */
+int cli_parse_time(const char *cmd, const char *opt, const char *s, int64_t *ns);
+/* The same for durations (sl_parse_duration): "250ms", "1.5s", "2m", bare
+ * number = ms. */
+int cli_parse_duration(const char *cmd, const char *opt, const char *s, int64_t *ns);
 
 /* Print "spanlite CMD: msg" to stderr. */
 void cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -95,10 +95,7 @@ static int parse_format(const char *s, int *fmt)
 
 static int parse_when(const char *opt, const char *s, int64_t *out, int *has)
 {
-    if (cli_parse_time(s, out) != 0) {
-        cli_error("deps", "%s: cannot read '%s' as a time (ISO 8601 or epoch)", opt, s);
-        return -1;
-    }
+    if (cli_parse_time("deps", opt, s, out) != 0) return -1;
     *has = 1;
     return 0;
 }

@@ -42,10 +42,8 @@ int cmd_export(cli_ctx *ctx, int argc, char **argv)
         case 'S':
         case 'U': {
             int64_t *t = c == 'S' ? &eo.since_ns : &eo.until_ns;
-            if (cli_parse_time(optarg, t)) {
-                cli_error("export", "bad time '%s' (ISO 8601 or epoch)", optarg);
+            if (cli_parse_time("export", c == 'S' ? "--since" : "--until", optarg, t))
                 return EXIT_USAGE;
-            }
             *(c == 'S' ? &eo.has_since : &eo.has_until) = 1;
             break;
         }

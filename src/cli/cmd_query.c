@@ -135,11 +135,9 @@ static int check_params(const char *name, const char *sql, char **params, int np
         if ((len == 5 && strncmp(params[i], "since", 5) == 0) ||
             (len == 5 && strncmp(params[i], "until", 5) == 0)) {
             int64_t ns;
-            if (cli_parse_time(eq + 1, &ns)) {
-                cli_error("query", "bad time '%s' for %.*s (ISO 8601, epoch, or -1h)", eq + 1,
-                          (int)len, params[i]);
+            if (cli_parse_time("query", params[i][0] == 's' ? "--param since" : "--param until",
+                               eq + 1, &ns))
                 return EXIT_USAGE;
-            }
             snprintf(conv[i], sizeof conv[i], "%.5s=%lld", params[i], (long long)ns);
             params[i] = conv[i];
         }

@@ -122,20 +122,14 @@ static int parse_limit(const char *s, int64_t *out)
 
 static int parse_dur(const char *opt, const char *s, int64_t *out, int *has)
 {
-    if (cli_parse_duration(s, out) != 0) {
-        cli_error("search", "%s: cannot read '%s' as a duration (250ms, 1.5s, ...)", opt, s);
-        return -1;
-    }
+    if (cli_parse_duration("search", opt, s, out) != 0) return -1;
     *has = 1;
     return 0;
 }
 
 static int parse_when(const char *opt, const char *s, int64_t *out, int *has)
 {
-    if (cli_parse_time(s, out) != 0) {
-        cli_error("search", "%s: cannot read '%s' as a time (ISO 8601 or epoch)", opt, s);
-        return -1;
-    }
+    if (cli_parse_time("search", opt, s, out) != 0) return -1;
     *has = 1;
     return 0;
 }

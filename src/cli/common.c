@@ -1,11 +1,8 @@
 /* common.c -- helpers shared by the spanlite commands; see cli.h. */
 #include "cli.h"
-#include "base/json.h"
 #include "workflow/workflow.h"
 
-#include <ctype.h>
 #include <errno.h>
-#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,113 +46,25 @@ sl_db *cli_open(cli_ctx *ctx, int readonly)
     return db;
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date. */
-static int64_t days_from_civil(int64_t y, int m, int d)
+/* Time and duration arguments: the library's parser (sl_parse_time,
+ * sl_parse_duration), with the message a user sees when it refuses. */
+int cli_parse_time(const char *cmd, const char *opt, const char *s, int64_t *ns)
 {
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-/* ISO 8601: YYYY-MM-DD[(T| )hh:mm[:ss[.frac]]][Z|+hh:mm|-hh:mm]; no zone = UTC. */
-static int parse_iso(const char *s, int64_t *ns)
-{
-    int y, mo, d, h = 0, mi = 0, sec = 0, n = 0;
-    if (sscanf(s, "%4d-%2d-%2d%n", &y, &mo, &d, &n) != 3 || n != 10) return -1;
-    const char *p = s + n;
-    int64_t frac = 0;
-    if (*p == 'T' || *p == 't' || *p == ' ') {
-        int k = 0;
-        if (sscanf(p + 1, "%2d:%2d%n", &h, &mi, &k) != 2 || k != 5) return -1;
-        p += 1 + k;
-        if (*p == ':') {
-            if (!isdigit((unsigned char)p[1]) || !isdigit((unsigned char)p[2])) return -1;
-            sec = (p[1] - '0') * 10 + (p[2] - '0');
-            p += 3;
-            if (*p == '.' || *p == ',') {
-                int digits = 0;
-                for (p++; isdigit((unsigned char)*p); p++, digits++)
-                    if (digits < 9) frac = frac * 10 + (*p - '0');
-                if (!digits) return -1;
-                for (; digits < 9; digits++) frac *= 10;
-            }
-        }
-    }
-    int64_t off = 0;
-    if (*p == 'Z' || *p == 'z') {
-        p++;
-    } else if (*p == '+' || *p == '-') {
-        int oh, om = 0, k = 0;
-        if (sscanf(p + 1, "%2d%n", &oh, &k) != 1 || k != 2) return -1;
-        const char *q = p + 3;
-        if (*q == ':') q++;
-        if (isdigit((unsigned char)*q)) {
-            if (sscanf(q, "%2d", &om) != 1) return -1;
-            q += 2;
-        }
-        off = (oh * 3600 + om * 60) * (*p == '-' ? -1 : 1);
-        p = q;
-    }
-    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (*p || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 || mi > 59 || sec > 60)
-        return -1;
-    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    if (mo == 2 && d == 29 && !leap) return -1;
-    int64_t secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - off;
-    *ns = secs * 1000000000LL + frac;
-    return 0;
-}
-
-int cli_parse_duration(const char *s, int64_t *ns)
-{
-    static const struct { const char *unit; double scale; } units[] = {
-        {"ns", 1}, {"us", 1e3}, {"µs", 1e3}, {"ms", 1e6}, {"s", 1e9}, {"m", 60e9},
-        {"h", 3600e9}, {"d", 86400e9}, {"", 1e6}};
-    char *end;
-    double v = strtod(s, &end);
-    if (end == s || v < 0) return -1;
-    for (size_t i = 0; i < sizeof units / sizeof *units; i++) {
-        if (strcmp(end, units[i].unit) == 0) {
-            *ns = (int64_t)llround(v * units[i].scale);
-            return 0;
-        }
-    }
+    struct timespec now;
+    const char *why = "";
+    clock_gettime(CLOCK_REALTIME, &now);
+    if (sl_parse_time(s, (int64_t)now.tv_sec * 1000000000LL + now.tv_nsec, ns, &why) == SL_OK)
+        return 0;
+    cli_error(cmd, "%s: cannot read '%s' as a time: %s", opt, s, why);
     return -1;
 }
 
-int cli_parse_time(const char *s, int64_t *ns)
+int cli_parse_duration(const char *cmd, const char *opt, const char *s, int64_t *ns)
 {
-    if (!s || !*s) return -1;
-    int64_t d;
-    size_t n = strlen(s);
-    if (s[0] == '-' && isalpha((unsigned char)s[n - 1]) && cli_parse_duration(s + 1, &d) == 0) {
-        /* "-1h": that long before now */
-        struct timespec now;
-        clock_gettime(CLOCK_REALTIME, &now);
-        *ns = (int64_t)now.tv_sec * 1000000000LL + now.tv_nsec - d;
-        return 0;
-    }
-    if (strcmp(s, "now") == 0) {
-        struct timespec now;
-        clock_gettime(CLOCK_REALTIME, &now);
-        *ns = (int64_t)now.tv_sec * 1000000000LL + now.tv_nsec;
-        return 0;
-    }
-    if (parse_iso(s, ns) == 0) return 0;
-    /* Epoch: an integer's magnitude tells its unit (s < 1e11 <= ms < 1e14 <= us < 1e17 <= ns);
-     * a decimal is seconds. */
-    int64_t v;
-    if (sl_parse_int64(s, &v) == 0) {
-        int64_t a = v < 0 ? -v : v;
-        *ns = a < 100000000000LL ? v * 1000000000LL
-            : a < 100000000000000LL ? v * 1000000LL
-            : a < 100000000000000000LL ? v * 1000LL : v;
-        return 0;
-    }
-    return sl_parse_seconds_ns(s, ns);
+    const char *why = "";
+    if (sl_parse_duration(s, ns, &why) == SL_OK) return 0;
+    cli_error(cmd, "%s: cannot read '%s' as a duration: %s", opt, s, why);
+    return -1;
 }
 
 /* Bind every --param NAME=VALUE to :NAME, @NAME or $NAME. */

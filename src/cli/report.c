@@ -118,10 +118,8 @@ static int span_report(cli_ctx *ctx, int argc, char **argv)
             break;
         case 'S':
         case 'U':
-            if (cli_parse_time(optarg, &t)) {
-                cli_error("report", "bad time '%s' (ISO 8601 or epoch)", optarg);
+            if (cli_parse_time("report", c == 'S' ? "--since" : "--until", optarg, &t))
                 return EXIT_USAGE;
-            }
             snprintf(pbuf[nparams], sizeof pbuf[0], "%s=%lld", c == 'S' ? "since" : "until", (long long)t);
             window = 1;
             break;

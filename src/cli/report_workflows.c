@@ -103,10 +103,8 @@ static int parse_args(int argc, char **argv, report_args *a)
             break;
         case 's':
         case 'u':
-            if (cli_parse_time(optarg, &ns)) {
-                cli_error("report workflows", "cannot read the time '%s'", optarg);
+            if (cli_parse_time("report workflows", c == 's' ? "--since" : "--until", optarg, &ns))
                 return EXIT_USAGE;
-            }
             if (c == 's') a->o.has_since = 1, a->o.since_ms = ceil_ms(ns);
             else a->o.has_until = 1, a->o.until_ms = ceil_ms(ns);
             break;

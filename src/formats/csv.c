@@ -12,7 +12,10 @@
  *      become string attributes; empty cells are left out.
  *   2. Times come from one field of each group: start (start_ns, start_us,
  *      start_ms, start_time), end (end_ns, ...) or duration (duration_ns,
- *      ...).  *_time is ISO 8601 or decimal epoch seconds.  With both an end
+ *      ...).  *_time is read by base/timeparse.h without its relative
+ *      forms: an ISO 8601 / RFC 3339 date or date-time checked against the
+ *      calendar, or an epoch number (an integer's unit by its magnitude, a
+ *      decimal in seconds), inside int64 nanoseconds.  With both an end
  *      and a duration, the end decides and the duration must agree with it
  *      to within one unit of its own (so a truncated microsecond Duration
  *      column next to nanosecond times is accepted).  Decimal fractions are
@@ -29,8 +32,9 @@
  *      ends, and ',', ';', tab or '|' as delimiter (the most frequent one in
  *      the header line) are accepted.
  *   6. A record with the wrong number of fields, a missing required value
- *      or a bad number is rejected with the physical line where it starts
- *      and its raw text; the rest imports.  A header that lacks a required
+ *      or a bad number or time is rejected with the physical line where it
+ *      starts, the reason ("bad start_time \"2023-02-31\": no such day in
+ *      that month") and its raw text; the rest imports.  A header that lacks a required
  *      field is a fatal error naming the --map to add.
  *   7. Memory is bounded by the longest record: the input is read line by
  *      line and fed to libcsv, never whole.
@@ -45,6 +49,7 @@
 #include "formats/format.h"
 #include "base/json.h"
 #include "base/span.h"
+#include "base/timeparse.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -101,78 +106,16 @@ static const csv_field csv_fields[NFIELDS] = {
 
 /* ---- Value parsing -------------------------------------------------------- */
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil). */
-static int64_t csv_days_from_civil(int64_t y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-/* n decimal digits at *s into *v; advances *s.  0 or -1. */
-static int csv_digits(const char **s, int n, int *v)
-{
-    *v = 0;
-    for (int i = 0; i < n; i++, (*s)++) {
-        if (**s < '0' || **s > '9') return -1;
-        *v = *v * 10 + (**s - '0');
-    }
-    return 0;
-}
-
-/* "2023-01-29T08:50:00.123456789Z", with ' ' for 'T', an optional
- * fraction (digits past 9 dropped) and Z, +hh:mm, +hhmm or no zone (UTC). */
-static int csv_parse_iso(const char *s, int64_t *ns)
-{
-    int y, mo, d, h = 0, mi = 0, se = 0;
-    if (csv_digits(&s, 4, &y) || *s++ != '-' || csv_digits(&s, 2, &mo) || *s++ != '-' ||
-        csv_digits(&s, 2, &d))
-        return -1;
-    if (mo < 1 || mo > 12 || d < 1 || d > 31) return -1;
-    int64_t frac = 0;
-    if (*s == 'T' || *s == 't' || *s == ' ') {
-        s++;
-        if (csv_digits(&s, 2, &h) || *s++ != ':' || csv_digits(&s, 2, &mi)) return -1;
-        if (*s == ':' && (s++, csv_digits(&s, 2, &se))) return -1;
-        if (*s == '.' || *s == ',') {
-            int nf = 0;
-            for (s++; *s >= '0' && *s <= '9'; s++, nf++)
-                if (nf < 9) frac = frac * 10 + (*s - '0');
-            if (nf == 0) return -1;
-            for (; nf < 9; nf++) frac *= 10;
-        }
-    }
-    if (h > 23 || mi > 59 || se > 60) return -1;
-    int64_t off = 0;
-    if (*s == 'Z' || *s == 'z') {
-        s++;
-    } else if (*s == '+' || *s == '-') {
-        int sign = *s++ == '-' ? -1 : 1, oh, om = 0;
-        if (csv_digits(&s, 2, &oh)) return -1;
-        if (*s == ':') s++;
-        if (*s && csv_digits(&s, 2, &om)) return -1;
-        off = sign * (oh * 3600 + om * 60);
-    }
-    if (*s) return -1;
-    int64_t secs = csv_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se - off;
-    *ns = secs * 1000000000 + frac;
-    return 0;
-}
-
-static int csv_parse_time(const char *s, int64_t *ns)
-{
-    if (strlen(s) >= 10 && s[4] == '-' && s[7] == '-') return csv_parse_iso(s, ns);
-    return sl_parse_seconds_ns(s, ns);
-}
-
-/* A field's value as nanoseconds, by the field's unit. */
-static int csv_field_ns(int f, const char *s, int64_t *ns)
+/* A field's value as nanoseconds, by the field's unit: *_time columns
+ * through base/timeparse.h (ISO 8601 / RFC 3339 or epoch, no relative
+ * forms), the others as exact decimals of their unit.  0, or -1 with *why
+ * set to the reason (NULL when it is only "bad"). */
+static int csv_field_ns(int f, const char *s, int64_t *ns, const char **why)
 {
     int scale = csv_fields[f].scale;
-    return scale == SCALE_TIME ? csv_parse_time(s, ns) : sl_parse_scaled(s, scale, ns);
+    *why = NULL;
+    if (scale == SCALE_TIME) return sl_time_parse(s, 0, 0, ns, why) == SL_OK ? 0 : -1;
+    return sl_parse_scaled(s, scale, ns);
 }
 
 static int csv_is_root_marker(const char *s)
@@ -253,7 +196,7 @@ typedef struct csv_dec {
     unsigned char *used;   /* per column: read by a field (else an attribute) */
     int stop;
     sl_buf attrs, res, svc, tmp;
-    char why[128];         /* reject reason naming the field and value */
+    char why[256];         /* reject reason naming the field, the value and why */
 } csv_dec;
 
 static void csv_cb_field(void *s, size_t len, void *data)
@@ -429,21 +372,30 @@ static const char *csv_bad(csv_dec *d, int f, const char *v)
     return d->why;
 }
 
+/* The same with the time parser's reason: "bad start_time \"2023-02-31\":
+ * no such day in that month". */
+static const char *csv_bad_time(csv_dec *d, int f, const char *v, const char *reason)
+{
+    if (!reason) return csv_bad(d, f, v);
+    snprintf(d->why, sizeof d->why, "bad %s \"%.48s\": %s", csv_fields[f].name, v, reason);
+    return d->why;
+}
+
 /* Start and duration of the record (point 2).  NULL or why not. */
 static const char *csv_times(csv_dec *d, sl_span *sp)
 {
     int fs = csv_group_field(d, G_START), fe = csv_group_field(d, G_END);
     int fd = csv_group_field(d, G_DUR);
-    const char *s = csv_val(d, fs);
+    const char *s = csv_val(d, fs), *reason;
     if (!*s) return "missing start time";
-    if (csv_field_ns(fs, s, &sp->start_ns)) return csv_bad(d, fs, s);
+    if (csv_field_ns(fs, s, &sp->start_ns, &reason)) return csv_bad_time(d, fs, s, reason);
     const char *e = fe >= 0 ? csv_val(d, fe) : NULL;
     const char *du = fd >= 0 ? csv_val(d, fd) : NULL;
     int64_t dur = 0, end = 0;
     int have_dur = du && *du;
-    if (have_dur && csv_field_ns(fd, du, &dur)) return csv_bad(d, fd, du);
+    if (have_dur && csv_field_ns(fd, du, &dur, &reason)) return csv_bad_time(d, fd, du, reason);
     if (e && *e) {
-        if (csv_field_ns(fe, e, &end)) return csv_bad(d, fe, e);
+        if (csv_field_ns(fe, e, &end, &reason)) return csv_bad_time(d, fe, e, reason);
         if (end < sp->start_ns) return "end before start";
         if (__builtin_sub_overflow(end, sp->start_ns, &sp->duration_ns)) return "span longer than 2^63 ns";
         if (have_dur) {
