@@ -170,6 +170,77 @@ typedef struct sl_export_opts {
 int sl_export(sl_db *db, FILE *out, const sl_export_opts *opts, uint64_t *count);
 const char *const *sl_export_formats(void);
 
+/* ---- Names of kinds and statuses --------------------------------------- */
+
+/* The lower-case names of the spans view: "server", "ok", ...; an unknown
+ * number gives "unspecified" and "unset". */
+const char *sl_kind_name(int kind);
+const char *sl_status_name(int status);
+
+/* ---- Trace view: the figures of `spanlite trace` ---------------------- */
+
+/*
+ * One trace analysed as `spanlite trace` shows it (docs/api.md numbers the
+ * rules T1-T4): the span tree, each span's self time and time on the
+ * critical path, and the time per service.  Indexes refer to spans[];
+ * SL_TRACE_VIEW_NONE means none.  Shares are the figures over the trace
+ * duration (end_ns - start_ns).
+ */
+#define SL_TRACE_VIEW_NONE UINT32_MAX
+
+typedef struct sl_trace_view_span {
+    const sl_span *span;      /* owned by the view */
+    uint32_t parent;          /* T1, or NONE for a root */
+    uint32_t first_child;     /* T2: children by start, then span id */
+    uint32_t next_sibling;
+    int64_t self_ns;          /* T3: duration minus what its children cover */
+    int64_t critical_ns;      /* T4: total length of its critical sections */
+    uint32_t nsections;       /* critical path sections it owns */
+    int64_t first_section_ns; /* start of its earliest section, if any */
+} sl_trace_view_span;
+
+typedef struct sl_trace_view_section {
+    uint32_t span;            /* index in spans[] */
+    int64_t start_ns, end_ns;
+} sl_trace_view_section;
+
+typedef struct sl_trace_view_service {
+    const char *service;
+    int64_t self_ns;          /* T3: sum of its spans' self times */
+} sl_trace_view_service;
+
+typedef struct sl_trace_view {
+    const char *trace_id;
+    int64_t start_ns, end_ns;          /* earliest start, latest end */
+    size_t nerrors;                    /* spans with status error */
+    size_t nspans;
+    sl_trace_view_span *spans;         /* T2 order: start, then span id */
+    size_t nroots;
+    uint32_t *roots;                   /* T2 order */
+    size_t nsections;
+    sl_trace_view_section *sections;   /* the critical path, by start */
+    size_t ncritical;
+    uint32_t *critical;                /* spans on the path, by earliest section */
+    size_t nservices;
+    sl_trace_view_service *services;   /* by self time descending, then name */
+    void *mem_;                        /* private */
+} sl_trace_view;
+
+/* Analyse one trace (a hex id is tried lower-cased too, as the parsers
+ * store them).  SL_NOTFOUND if no span has that trace id. */
+int sl_get_trace_view(sl_db *db, const char *trace_id, sl_trace_view **out);
+void sl_trace_view_free(sl_trace_view *v);
+
+/* ---- JSON output -------------------------------------------------------- */
+
+/* The library's JSON text rules for writers of JSON output: a string
+ * escaped as the exporters escape it (NULL writes null), and a double in
+ * its shortest exact form (".0" kept on integral values; non-finite null).
+ * 0, or EOF on a write error. */
+int sl_json_write_string(FILE *out, const char *s);
+int sl_json_write_stringn(FILE *out, const char *s, size_t n);
+int sl_json_write_double(FILE *out, double v);
+
 #ifdef __cplusplus
 }
 #endif
