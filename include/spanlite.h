@@ -170,6 +170,19 @@ typedef struct sl_export_opts {
 int sl_export(sl_db *db, FILE *out, const sl_export_opts *opts, uint64_t *count);
 const char *const *sl_export_formats(void);
 
+/* ---- Workflow events (docs/workflows.md) ---------------------------------- */
+
+/*
+ * Turn every closed workflow transaction not yet turned into spans into
+ * spans (a root per transaction, a child per step), so that span analyses
+ * cover workflows.  sl_import_file() does this at the end of every import
+ * that stored workflow events; call it after an import that failed, or on
+ * a warehouse whose imports left it for later (spanlite before 0.2).
+ * *made (may be NULL) receives the number of spans written.  Needs a
+ * read-write handle.
+ */
+int sl_workflow_sync_spans(sl_db *db, uint64_t *made);
+
 /* ---- Names of kinds and statuses --------------------------------------- */
 
 /* The lower-case names of the spans view: "server", "ok", ...; an unknown

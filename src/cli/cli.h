@@ -50,12 +50,6 @@ const char *cli_query_sql(const char *name);
  * and returns NULL on failure. */
 sl_db *cli_open(cli_ctx *ctx, int readonly);
 
-/* Turn workflow transactions closed since the last call into spans, so that
- * span analyses see them (workflow.h says why this is not done at import).
- * Span commands call it before opening the warehouse read-only.  0, or -1
- * after printing the error. */
-int cli_sync_workflow_spans(cli_ctx *ctx);
-
 /* Time arguments: ISO 8601 ("2024-05-01T12:00:00Z", "2024-05-01", with
  * fraction and offset) or epoch seconds/ms/us/ns by magnitude, or relative
  * "-1h"/"-30m"/"-2d" from now.  0 and *ns set, or -1. */

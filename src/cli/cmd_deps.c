@@ -385,7 +385,6 @@ int cmd_deps(cli_ctx *ctx, int argc, char **argv)
     deps_opts o = {0};
     int status = parse_args(argc, argv, &o);
     if (status >= 0) return status;
-    if (cli_sync_workflow_spans(ctx)) return EXIT_USAGE;
     sl_db *db = cli_open(ctx, 1);
     if (!db) return EXIT_USAGE;
     status = run_deps(sl_sqlite(db), &o);

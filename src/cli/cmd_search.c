@@ -346,7 +346,7 @@ int cmd_search(cli_ctx *ctx, int argc, char **argv)
     search_opts o = {0};
     int status = parse_args(argc, argv, &o);
     if (status < 0) {
-        sl_db *db = cli_sync_workflow_spans(ctx) ? NULL : cli_open(ctx, 1);
+        sl_db *db = cli_open(ctx, 1);
         if (!db) {
             status = EXIT_USAGE;
         } else {
