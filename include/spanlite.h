@@ -183,6 +183,50 @@ const char *const *sl_export_formats(void);
  */
 int sl_workflow_sync_spans(sl_db *db, uint64_t *made);
 
+/*
+ * aggregate_workflows.py's report over the stored events (docs/workflows.md
+ * states the contract: the text and the CSVs are the script's, byte for
+ * byte).  Run it once, then write any of its renderings:
+ *
+ *     sl_workflow_report *r;
+ *     if (sl_workflow_report_run(db, &opts, &r) == SL_OK) {
+ *         sl_workflow_report_write(db, r, SL_WFREPORT_TEXT, stdout);
+ *         sl_workflow_report_free(r);
+ *     }
+ */
+#define SL_WFREPORT_DEFAULT_OUTLIER_MS 15000
+
+typedef struct sl_workflow_report_opts {
+    int64_t outlier_ms;       /* the script's --outlier-ms (default above) */
+    int derive_inter_step;    /* the script's --derive-inter-step */
+    int has_since, has_until; /* only events with since_ms <= ts_ms < until_ms */
+    int64_t since_ms, until_ms;
+    const char *workflow;     /* only this workflow's events, or NULL */
+} sl_workflow_report_opts;
+
+typedef struct sl_workflow_report sl_workflow_report;
+
+/* Renderings for sl_workflow_report_write(). */
+enum {
+    SL_WFREPORT_TEXT = 0,    /* the script's stdout */
+    SL_WFREPORT_JSON = 1,    /* the same figures as one JSON object */
+    SL_WFREPORT_TXN_CSV = 2, /* the script's --txn-csv file */
+    SL_WFREPORT_GAP_CSV = 3  /* the script's --gap-csv file */
+};
+
+int sl_workflow_report_run(sl_db *db, const sl_workflow_report_opts *opts,
+                           sl_workflow_report **out);
+/* SL_OK, or SL_IO (a write failed, or a gap the script's int() refuses:
+ * the lines before it are written, as the script leaves them). */
+int sl_workflow_report_write(sl_db *db, sl_workflow_report *r, int what, FILE *out);
+/* Events on which the script would have raised (counted under their type
+ * only), and the seq of the first in *first_seq. */
+uint64_t sl_workflow_report_unprocessable(const sl_workflow_report *r, int64_t *first_seq);
+void sl_workflow_report_free(sl_workflow_report *r);
+/* Python's int() of text, as the script's argparse reads --outlier-ms:
+ * SL_OK or SL_INVALID. */
+int sl_workflow_parse_int(const char *s, int64_t *out);
+
 /* ---- Names of kinds and statuses --------------------------------------- */
 
 /* The lower-case names of the spans view: "server", "ok", ...; an unknown
@@ -243,6 +287,15 @@ typedef struct sl_trace_view {
  * store them).  SL_NOTFOUND if no span has that trace id. */
 int sl_get_trace_view(sl_db *db, const char *trace_id, sl_trace_view **out);
 void sl_trace_view_free(sl_trace_view *v);
+
+/* ---- Number text ---------------------------------------------------------- */
+
+/* The library's readers of numbers in text (base/json.h), for callers that
+ * must read them by the same rules.  0 and *out set, or -1. */
+/* A decimal integer, exactly (optional sign, no spaces). */
+int sl_parse_int64(const char *s, int64_t *out);
+/* A decimal number of seconds ("1700000000.25") as nanoseconds, exactly. */
+int sl_parse_seconds_ns(const char *s, int64_t *out);
 
 /* ---- JSON output -------------------------------------------------------- */
 

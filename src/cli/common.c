@@ -1,6 +1,5 @@
 /* common.c -- helpers shared by the spanlite commands; see cli.h. */
 #include "cli.h"
-#include "base/json.h"
 
 #include <ctype.h>
 #include <errno.h>
