@@ -21,8 +21,8 @@ expect_eq "step spans: 300 ms and 1000 ms" "300000000 1000000000" \
 expect_eq "traces view: one trace of 3 spans" "T1,3,1" \
     "$("$SPANLITE" --db "$DB" sql "SELECT trace_id, span_count, service_count FROM traces" | tail -1)"
 
-# A warehouse whose transactions still wait for their spans (imports before
-# 0.2 left them for later): every reading command leaves the file as it was,
+# A warehouse whose transactions still wait for their spans (imports of an
+# earlier spanlite left them for later): every reading command leaves the file as it was,
 # and works on a read-only file.
 sqlite3 "$DB" "UPDATE wf_txn SET spans_synced = 0"
 expect_eq "T1 waits for its spans" "1" "$(pending)"

@@ -179,7 +179,7 @@ static void test_spans_of_closed_transactions(void **state)
 }
 
 /* sl_workflow_sync_spans() on transactions an import left without spans
- * (as imports before 0.2 did): the two closed ones are handed over again,
+ * (as imports of an earlier spanlite did): the two closed ones are handed over again,
  * and the span store keeps one copy of each span. */
 static void test_sync_spans_on_request(void **state)
 {
