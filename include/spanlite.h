@@ -177,7 +177,7 @@ const char *const *sl_export_formats(void);
  * spans (a root per transaction, a child per step), so that span analyses
  * cover workflows.  sl_import_file() does this at the end of every import
  * that stored workflow events; call it after an import that failed, or on
- * a warehouse whose imports left it for later (spanlite before 0.2).
+ * a warehouse whose imports left it for later (an earlier spanlite).
  * *made (may be NULL) receives the number of spans written.  Needs a
  * read-write handle.
  */
