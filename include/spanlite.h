@@ -178,7 +178,8 @@ const char *const *sl_export_formats(void);
  * cover workflows.  sl_import_file() does this at the end of every import
  * that stored workflow events; call it after an import that failed, or on
  * a warehouse whose imports left it for later (an earlier spanlite).
- * *made (may be NULL) receives the number of spans written.  Needs a
+ * *made (may be NULL) receives the number of spans handed to the span
+ * store (exact re-deliveries among them are skipped, as ever).  Needs a
  * read-write handle.
  */
 int sl_workflow_sync_spans(sl_db *db, uint64_t *made);
@@ -292,7 +293,8 @@ void sl_trace_view_free(sl_trace_view *v);
 
 /* The library's readers of numbers in text (base/json.h), for callers that
  * must read them by the same rules.  0 and *out set, or -1. */
-/* A decimal integer, exactly (optional sign, no spaces). */
+/* A decimal integer in int64 range, the whole text (read by strtoll:
+ * leading blanks and a sign allowed). */
 int sl_parse_int64(const char *s, int64_t *out);
 /* A decimal number of seconds ("1700000000.25") as nanoseconds, exactly. */
 int sl_parse_seconds_ns(const char *s, int64_t *out);
