@@ -212,6 +212,145 @@ int sl_check(sl_db *db, sl_check_fn on_problem, sl_check_done_fn on_done, void *
 int sl_parse_time(const char *s, int64_t now_ns, int64_t *ns, const char **why);
 int sl_parse_duration(const char *s, int64_t *ns, const char **why);
 
+/* ---- Workflow events (docs/workflows.md) ---------------------------------- */
+
+/*
+ * Turn every closed workflow transaction not yet turned into spans into
+ * spans (a root per transaction, a child per step), so that span analyses
+ * cover workflows.  sl_import_file() does this at the end of every import
+ * that stored workflow events; call it after an import that failed, or on
+ * a warehouse whose imports left it for later (an earlier spanlite).
+ * *made (may be NULL) receives the number of spans handed to the span
+ * store (exact re-deliveries among them are skipped, as ever).  Needs a
+ * read-write handle.
+ */
+int sl_workflow_sync_spans(sl_db *db, uint64_t *made);
+
+/*
+ * aggregate_workflows.py's report over the stored events (docs/workflows.md
+ * states the contract: the text and the CSVs are the script's, byte for
+ * byte).  Run it once, then write any of its renderings:
+ *
+ *     sl_workflow_report *r;
+ *     if (sl_workflow_report_run(db, &opts, &r) == SL_OK) {
+ *         sl_workflow_report_write(db, r, SL_WFREPORT_TEXT, stdout);
+ *         sl_workflow_report_free(r);
+ *     }
+ */
+#define SL_WFREPORT_DEFAULT_OUTLIER_MS 15000
+
+typedef struct sl_workflow_report_opts {
+    int64_t outlier_ms;       /* the script's --outlier-ms (default above) */
+    int derive_inter_step;    /* the script's --derive-inter-step */
+    int has_since, has_until; /* only events with since_ms <= ts_ms < until_ms */
+    int64_t since_ms, until_ms;
+    const char *workflow;     /* only this workflow's events, or NULL */
+} sl_workflow_report_opts;
+
+typedef struct sl_workflow_report sl_workflow_report;
+
+/* Renderings for sl_workflow_report_write(). */
+enum {
+    SL_WFREPORT_TEXT = 0,    /* the script's stdout */
+    SL_WFREPORT_JSON = 1,    /* the same figures as one JSON object */
+    SL_WFREPORT_TXN_CSV = 2, /* the script's --txn-csv file */
+    SL_WFREPORT_GAP_CSV = 3  /* the script's --gap-csv file */
+};
+
+int sl_workflow_report_run(sl_db *db, const sl_workflow_report_opts *opts,
+                           sl_workflow_report **out);
+/* SL_OK, or SL_IO (a write failed, or a gap the script's int() refuses:
+ * the lines before it are written, as the script leaves them). */
+int sl_workflow_report_write(sl_db *db, sl_workflow_report *r, int what, FILE *out);
+/* Events on which the script would have raised (counted under their type
+ * only), and the seq of the first in *first_seq. */
+uint64_t sl_workflow_report_unprocessable(const sl_workflow_report *r, int64_t *first_seq);
+void sl_workflow_report_free(sl_workflow_report *r);
+/* Python's int() of text, as the script's argparse reads --outlier-ms:
+ * SL_OK or SL_INVALID. */
+int sl_workflow_parse_int(const char *s, int64_t *out);
+
+/* ---- Names of kinds and statuses --------------------------------------- */
+
+/* The lower-case names of the spans view: "server", "ok", ...; an unknown
+ * number gives "unspecified" and "unset". */
+const char *sl_kind_name(int kind);
+const char *sl_status_name(int status);
+
+/* ---- Trace view: the figures of `spanlite trace` ---------------------- */
+
+/*
+ * One trace analysed as `spanlite trace` shows it (docs/api.md numbers the
+ * rules T1-T4): the span tree, each span's self time and time on the
+ * critical path, and the time per service.  Indexes refer to spans[];
+ * SL_TRACE_VIEW_NONE means none.  Shares are the figures over the trace
+ * duration (end_ns - start_ns).
+ */
+#define SL_TRACE_VIEW_NONE UINT32_MAX
+
+typedef struct sl_trace_view_span {
+    const sl_span *span;      /* owned by the view */
+    uint32_t parent;          /* T1, or NONE for a root */
+    uint32_t first_child;     /* T2: children by start, then span id */
+    uint32_t next_sibling;
+    int64_t self_ns;          /* T3: duration minus what its children cover */
+    int64_t critical_ns;      /* T4: total length of its critical sections */
+    uint32_t nsections;       /* critical path sections it owns */
+    int64_t first_section_ns; /* start of its earliest section, if any */
+} sl_trace_view_span;
+
+typedef struct sl_trace_view_section {
+    uint32_t span;            /* index in spans[] */
+    int64_t start_ns, end_ns;
+} sl_trace_view_section;
+
+typedef struct sl_trace_view_service {
+    const char *service;
+    int64_t self_ns;          /* T3: sum of its spans' self times */
+} sl_trace_view_service;
+
+typedef struct sl_trace_view {
+    const char *trace_id;
+    int64_t start_ns, end_ns;          /* earliest start, latest end */
+    size_t nerrors;                    /* spans with status error */
+    size_t nspans;
+    sl_trace_view_span *spans;         /* T2 order: start, then span id */
+    size_t nroots;
+    uint32_t *roots;                   /* T2 order */
+    size_t nsections;
+    sl_trace_view_section *sections;   /* the critical path, by start */
+    size_t ncritical;
+    uint32_t *critical;                /* spans on the path, by earliest section */
+    size_t nservices;
+    sl_trace_view_service *services;   /* by self time descending, then name */
+    void *mem_;                        /* private */
+} sl_trace_view;
+
+/* Analyse one trace (a hex id is tried lower-cased too, as the parsers
+ * store them).  SL_NOTFOUND if no span has that trace id. */
+int sl_get_trace_view(sl_db *db, const char *trace_id, sl_trace_view **out);
+void sl_trace_view_free(sl_trace_view *v);
+
+/* ---- Number text ---------------------------------------------------------- */
+
+/* The library's readers of numbers in text (base/json.h), for callers that
+ * must read them by the same rules.  0 and *out set, or -1. */
+/* A decimal integer in int64 range, the whole text (read by strtoll:
+ * leading blanks and a sign allowed). */
+int sl_parse_int64(const char *s, int64_t *out);
+/* A decimal number of seconds ("1700000000.25") as nanoseconds, exactly. */
+int sl_parse_seconds_ns(const char *s, int64_t *out);
+
+/* ---- JSON output -------------------------------------------------------- */
+
+/* The library's JSON text rules for writers of JSON output: a string
+ * escaped as the exporters escape it (NULL writes null), and a double in
+ * its shortest exact form (".0" kept on integral values; non-finite null).
+ * 0, or EOF on a write error. */
+int sl_json_write_string(FILE *out, const char *s);
+int sl_json_write_stringn(FILE *out, const char *s, size_t n);
+int sl_json_write_double(FILE *out, double v);
+
 #ifdef __cplusplus
 }
 #endif

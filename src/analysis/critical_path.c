@@ -219,6 +219,13 @@ static void group_ids(sl_cp_work *w)
     }
 }
 
+/* R1's shared-span rule (critical_path.h). */
+int sl_cp_client_half(int kind, int shared) { return kind == SL_KIND_CLIENT && !shared; }
+int sl_cp_server_half(int kind, int shared, int group_has_client)
+{
+    return shared || (kind == SL_KIND_SERVER && group_has_client);
+}
+
 /* R1: server halves, client halves and the node each id resolves to. */
 static void resolve_shared(sl_cp_work *w)
 {
@@ -230,11 +237,11 @@ static void resolve_shared(sl_cp_work *w)
         if (w->gnext[i] == NONE) continue;
         int has_client = 0;
         for (uint32_t j = i; j != NONE; j = w->gnext[j])
-            if (w->nodes[j].kind == SL_KIND_CLIENT && !w->nodes[j].shared) has_client = 1;
+            if (sl_cp_client_half(w->nodes[j].kind, w->nodes[j].shared)) has_client = 1;
         uint32_t rep = NONE, client = NONE;
         for (uint32_t j = i; j != NONE; j = w->gnext[j]) {
             const sl_cp_node *x = &w->nodes[j];
-            if (x->shared || (x->kind == SL_KIND_SERVER && has_client)) {
+            if (sl_cp_server_half(x->kind, x->shared, has_client)) {
                 w->flags[j] |= SERVER_HALF;
                 if (rep == NONE) rep = j;
             } else if (client == NONE) {

@@ -72,6 +72,16 @@ int sl_critical_path_compute(const sl_cp_node *nodes, size_t n,
                              sl_cp_section **out, size_t *nout);
 void sl_critical_path_free(sl_cp_section *sections);
 
+/*
+ * R1's shared-span rule, the one implementation (analysis/trace_view.c
+ * builds its tree with it too).  Among spans sharing one id (Zipkin's client
+ * and server halves), a client half is a CLIENT span without the shared
+ * flag, and a span is a server half when it has the shared flag or is a
+ * SERVER while its group has a client half.
+ */
+int sl_cp_client_half(int kind, int shared);
+int sl_cp_server_half(int kind, int shared, int group_has_client);
+
 /* Register the eponymous virtual table critical_path on db.  SQLite code. */
 int sl_critical_path_register(sqlite3 *db);
 

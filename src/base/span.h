@@ -33,11 +33,10 @@ uint64_t sl_span_hash(const sl_span *sp);
 
 /* "server" <-> SL_KIND_SERVER; names are the lower-case ones of the spans
  * view.  Parsing accepts any case, "SPAN_KIND_SERVER", and "0".."5".
- * Return -1 when unknown. */
+ * Return -1 when unknown.  The names (sl_kind_name, sl_status_name) are
+ * public: spanlite.h. */
 int sl_kind_parse(const char *s);
-const char *sl_kind_name(int kind);
 /* "ok"/"error"/"unset", any case, "STATUS_CODE_ERROR", "0".."2". */
 int sl_status_parse(const char *s);
-const char *sl_status_name(int status);
 
 #endif

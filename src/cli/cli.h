@@ -50,12 +50,6 @@ const char *cli_query_sql(const char *name);
  * and returns NULL on failure. */
 sl_db *cli_open(cli_ctx *ctx, int readonly);
 
-/* Turn workflow transactions closed since the last call into spans, so that
- * span analyses see them (workflow.h says why this is not done at import).
- * Span commands call it before opening the warehouse read-only.  0, or -1
- * after printing the error. */
-int cli_sync_workflow_spans(cli_ctx *ctx);
-
 /* The time argument s of option opt (--since) of command cmd, by
  * sl_parse_time() of spanlite.h with now from the clock: ISO 8601 / RFC 3339
  * dates and date-times, epoch numbers, "now", "-1h" (docs/cli.md lists every

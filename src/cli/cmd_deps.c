@@ -18,7 +18,6 @@
  * unless --exact or a window that is not whole hours asks for a scan.
  */
 #include "cli.h"
-#include "base/buf.h"
 
 #include <getopt.h>
 #include <stdlib.h>
@@ -46,7 +45,7 @@ typedef struct dep_edge {
 
 typedef struct dep_graph {
     dep_edge *e; /* n edges */
-    size_t n, cap;
+    size_t n;
 } dep_graph;
 
 static void graph_free(dep_graph *g)
@@ -173,58 +172,60 @@ static char *column_dup(sqlite3_stmt *st, int i)
     return strdup(s ? s : "");
 }
 
-/* Read every row into g.  SQLITE_DONE or an SQLite code. */
+/* Read every row into g.  SQLITE_DONE or an SQLite code.  The edges
+ * collect in a memory stream (libc grows it), then become g->e. */
 static int read_graph(sqlite3_stmt *st, dep_graph *g)
 {
     int cp = column_index(st, "parent"), cc = column_index(st, "child");
     int cn = column_index(st, "call_count"), ce = column_index(st, "error_count");
     if (cp < 0 || cc < 0 || cn < 0 || ce < 0) return SQLITE_MISMATCH;
+    char *mem = NULL;
+    size_t bytes = 0;
+    FILE *m = open_memstream(&mem, &bytes);
+    if (!m) return SQLITE_NOMEM;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (g->n == g->cap) {
-            size_t cap = g->cap ? g->cap * 2 : 16;
-            dep_edge *e = realloc(g->e, cap * sizeof *e);
-            if (!e) return SQLITE_NOMEM;
-            g->e = e;
-            g->cap = cap;
+        dep_edge e = {column_dup(st, cp), column_dup(st, cc), sqlite3_column_int64(st, cn),
+                      sqlite3_column_int64(st, ce)};
+        if (!e.parent || !e.child || fwrite(&e, sizeof e, 1, m) != 1) {
+            free(e.parent);
+            free(e.child);
+            rc = SQLITE_NOMEM;
+            break;
         }
-        dep_edge *e = &g->e[g->n];
-        e->parent = column_dup(st, cp);
-        e->child = column_dup(st, cc);
-        e->calls = sqlite3_column_int64(st, cn);
-        e->errors = sqlite3_column_int64(st, ce);
-        g->n++;
-        if (!e->parent || !e->child) return SQLITE_NOMEM;
     }
+    if (fclose(m) != 0 && rc == SQLITE_DONE) rc = SQLITE_NOMEM;
+    g->e = (dep_edge *)mem; /* malloc'd: aligned for any type */
+    g->n = bytes / sizeof *g->e;
     return rc;
 }
 
 /* ---- DOT (D1) ------------------------------------------------------------ */
 
-static void dot_quoted(sl_buf *b, const char *s)
+static void dot_quoted(sqlite3_str *b, const char *s)
 {
-    sl_buf_putc(b, '"');
+    sqlite3_str_appendchar(b, 1, '"');
     for (; *s; s++) {
-        if (*s == '"' || *s == '\\') sl_buf_putc(b, '\\');
-        if (*s == '\n') sl_buf_puts(b, "\\n");
-        else if (*s != '\r') sl_buf_putc(b, *s);
+        if (*s == '"' || *s == '\\') sqlite3_str_appendchar(b, 1, '\\');
+        if (*s == '\n') sqlite3_str_appendall(b, "\\n");
+        else if (*s != '\r') sqlite3_str_appendchar(b, 1, *s);
     }
-    sl_buf_putc(b, '"');
+    sqlite3_str_appendchar(b, 1, '"');
 }
 
-static void render_dot(const dep_graph *g, sl_buf *b)
+static void render_dot(const dep_graph *g, sqlite3_str *b)
 {
-    sl_buf_puts(b, "digraph services {\n  rankdir=LR;\n  node [shape=box];\n");
+    sqlite3_str_appendall(b, "digraph services {\n  rankdir=LR;\n  node [shape=box];\n");
     for (size_t i = 0; i < g->n; i++) {
         const dep_edge *e = &g->e[i];
-        sl_buf_puts(b, "  ");
+        sqlite3_str_appendall(b, "  ");
         dot_quoted(b, e->parent);
-        sl_buf_puts(b, " -> ");
+        sqlite3_str_appendall(b, " -> ");
         dot_quoted(b, e->child);
-        sl_buf_printf(b, " [label=\"calls=%lld errors=%lld\"%s];\n", (long long)e->calls,
+        sqlite3_str_appendf(b, " [label=\"calls=%lld errors=%lld\"%s];\n", (long long)e->calls,
                       (long long)e->errors, e->errors > 0 ? ", color=red" : "");
     }
-    sl_buf_puts(b, "}\n");
+    sqlite3_str_appendall(b, "}\n");
 }
 
 /* ---- Mermaid (D2) -------------------------------------------------------- */
@@ -239,20 +240,20 @@ static int cmp_mm_name(const void *a, const void *b)
     return strcmp(((const mm_node *)a)->name, ((const mm_node *)b)->name);
 }
 
+/* "s_" and the name with every byte but [A-Za-z0-9_] made '_'; malloc'd. */
 static char *mm_base_id(const char *name)
 {
-    sl_buf b = SL_BUF_INIT;
-    sl_buf_puts(&b, "s_");
-    for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
-        int ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-                 (*p >= '0' && *p <= '9') || *p == '_';
-        sl_buf_putc(&b, ok ? (char)*p : '_');
+    size_t n = strlen(name);
+    char *id = malloc(n + 3);
+    if (!id) return NULL;
+    memcpy(id, "s_", 2);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)name[i];
+        int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+        id[i + 2] = ok ? (char)c : '_';
     }
-    if (b.oom) {
-        sl_buf_free(&b);
-        return NULL;
-    }
-    return sl_buf_take(&b);
+    id[n + 2] = '\0';
+    return id;
 }
 
 static int id_taken(const mm_node *nodes, size_t n, const char *id)
@@ -276,16 +277,13 @@ static mm_node *mm_nodes(const dep_graph *g, size_t *count)
     for (size_t i = 0; i < n; i++)
         if (!m || strcmp(v[m - 1].name, v[i].name) != 0) v[m++] = v[i];
     for (size_t i = 0; i < m; i++) {
-        char *base = mm_base_id(v[i].name);
-        sl_buf b = SL_BUF_INIT;
-        sl_buf_puts(&b, base ? base : "");
-        for (int k = 2; id_taken(v, i, b.p ? b.p : ""); k++) {
-            sl_buf_reset(&b);
-            sl_buf_printf(&b, "%s_%d", base ? base : "", k);
+        char *base = mm_base_id(v[i].name), *id = base ? strdup(base) : NULL;
+        for (int k = 2; id && id_taken(v, i, id); k++) {
+            free(id);
+            if (asprintf(&id, "%s_%d", base, k) < 0) id = NULL;
         }
         free(base);
-        v[i].id = base && !b.oom ? sl_buf_take(&b) : NULL;
-        sl_buf_free(&b);
+        v[i].id = id;
         if (!v[i].id) {
             for (size_t k = 0; k < i; k++) free(v[k].id);
             free(v);
@@ -303,36 +301,36 @@ static const char *mm_id(const mm_node *nodes, size_t n, const char *name)
     return hit ? hit->id : "";
 }
 
-static void mm_label(sl_buf *b, const char *s)
+static void mm_label(sqlite3_str *b, const char *s)
 {
-    sl_buf_putc(b, '"');
+    sqlite3_str_appendchar(b, 1, '"');
     for (; *s; s++) {
         switch (*s) {
-        case '"': sl_buf_puts(b, "#quot;"); break;
-        case '#': sl_buf_puts(b, "#35;"); break;
-        case '<': sl_buf_puts(b, "#lt;"); break;
-        case '>': sl_buf_puts(b, "#gt;"); break;
-        case '\n': case '\r': sl_buf_putc(b, ' '); break;
-        default: sl_buf_putc(b, *s);
+        case '"': sqlite3_str_appendall(b, "#quot;"); break;
+        case '#': sqlite3_str_appendall(b, "#35;"); break;
+        case '<': sqlite3_str_appendall(b, "#lt;"); break;
+        case '>': sqlite3_str_appendall(b, "#gt;"); break;
+        case '\n': case '\r': sqlite3_str_appendchar(b, 1, ' '); break;
+        default: sqlite3_str_appendchar(b, 1, *s);
         }
     }
-    sl_buf_putc(b, '"');
+    sqlite3_str_appendchar(b, 1, '"');
 }
 
-static int render_mermaid(const dep_graph *g, sl_buf *b)
+static int render_mermaid(const dep_graph *g, sqlite3_str *b)
 {
     size_t n = 0;
     mm_node *nodes = mm_nodes(g, &n);
     if (!nodes) return -1;
-    sl_buf_puts(b, "flowchart LR\n");
+    sqlite3_str_appendall(b, "flowchart LR\n");
     for (size_t i = 0; i < n; i++) {
-        sl_buf_printf(b, "  %s[", nodes[i].id);
+        sqlite3_str_appendf(b, "  %s[", nodes[i].id);
         mm_label(b, nodes[i].name);
-        sl_buf_puts(b, "]\n");
+        sqlite3_str_appendall(b, "]\n");
     }
     for (size_t i = 0; i < g->n; i++) {
         const dep_edge *e = &g->e[i];
-        sl_buf_printf(b, "  %s -->|\"calls=%lld errors=%lld\"| %s\n", mm_id(nodes, n, e->parent),
+        sqlite3_str_appendf(b, "  %s -->|\"calls=%lld errors=%lld\"| %s\n", mm_id(nodes, n, e->parent),
                       (long long)e->calls, (long long)e->errors, mm_id(nodes, n, e->child));
     }
     for (size_t i = 0; i < n; i++) free(nodes[i].id);
@@ -345,19 +343,21 @@ static int render_mermaid(const dep_graph *g, sl_buf *b)
 static int print_graph(sqlite3 *db, sqlite3_stmt *st, int fmt)
 {
     dep_graph g = {0};
-    sl_buf b = SL_BUF_INIT;
+    sqlite3_str *b = sqlite3_str_new(NULL);
     int rc = read_graph(st, &g), status = EXIT_FAIL;
     if (rc == SQLITE_MISMATCH) {
         cli_error("deps", "dependencies() lacks a parent, child, call_count or error_count column");
     } else if (rc != SQLITE_DONE) {
         cli_error("deps", "%s", sqlite3_errmsg(db));
     } else {
-        if (fmt == DEPS_DOT) render_dot(&g, &b);
-        else if (render_mermaid(&g, &b)) b.oom = 1;
-        if (b.oom) cli_error("deps", "out of memory");
-        else if (b.len) status = fwrite(b.p, 1, b.len, stdout) == b.len ? EXIT_OK : EXIT_FAIL;
+        int oom = 0;
+        if (fmt == DEPS_DOT) render_dot(&g, b);
+        else if (render_mermaid(&g, b)) oom = 1;
+        size_t len = (size_t)sqlite3_str_length(b);
+        if (oom || sqlite3_str_errcode(b) != SQLITE_OK) cli_error("deps", "out of memory");
+        else if (len) status = fwrite(sqlite3_str_value(b), 1, len, stdout) == len ? EXIT_OK : EXIT_FAIL;
     }
-    sl_buf_free(&b);
+    sqlite3_free(sqlite3_str_finish(b));
     graph_free(&g);
     return status;
 }
@@ -382,7 +382,6 @@ int cmd_deps(cli_ctx *ctx, int argc, char **argv)
     deps_opts o = {0};
     int status = parse_args(argc, argv, &o);
     if (status >= 0) return status;
-    if (cli_sync_workflow_spans(ctx)) return EXIT_USAGE;
     sl_db *db = cli_open(ctx, 1);
     if (!db) return EXIT_USAGE;
     status = run_deps(sl_sqlite(db), &o);

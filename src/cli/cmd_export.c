@@ -61,7 +61,6 @@ int cmd_export(cli_ctx *ctx, int argc, char **argv)
         cli_error("export", "unknown format '%s' (see spanlite export --help)", eo.format);
         return EXIT_USAGE;
     }
-    if (cli_sync_workflow_spans(ctx)) return EXIT_USAGE;
     sl_db *db = cli_open(ctx, 1);
     if (!db) return EXIT_USAGE;
     FILE *out = output ? fopen(output, "w") : stdout;

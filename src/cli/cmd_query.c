@@ -224,10 +224,6 @@ int cmd_query(cli_ctx *ctx, int argc, char **argv)
         free(conv);
         return EXIT_USAGE;
     }
-    if (cli_sync_workflow_spans(ctx)) {
-        free(params);
-        return EXIT_USAGE;
-    }
     sl_db *db = cli_open(ctx, 1);
     if (!db) {
         free(params);

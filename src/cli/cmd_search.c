@@ -21,8 +21,6 @@
  * spliced into the text.
  */
 #include "cli.h"
-#include "base/buf.h"
-#include "base/json.h"
 
 #include <getopt.h>
 #include <math.h>
@@ -103,10 +101,10 @@ static int add_attr(search_opts *o, const char *arg)
     if (!a->key) return -1;
     o->nattrs++;
     if (!strchr(a->key, '"')) {
-        sl_buf b = SL_BUF_INIT;
-        sl_buf_printf(&b, "$.\"%s\"", a->key);
-        if (b.oom) return -1;
-        a->path = sl_buf_take(&b);
+        if (asprintf(&a->path, "$.\"%s\"", a->key) < 0) {
+            a->path = NULL;
+            return -1;
+        }
     }
     return 0;
 }
@@ -188,15 +186,15 @@ static int parse_args(int argc, char **argv, search_opts *o)
 
 /* The clause of attribute i; its parameters are :ak<i> (path or key),
  * :at<i> (text), :an<i> (number or NULL), :al<i> (literal or NULL). */
-static void attr_clause(sl_buf *b, const search_attr *a, int i)
+static void attr_clause(sqlite3_str *b, const search_attr *a, int i)
 {
     if (a->path)
-        sl_buf_printf(b,
+        sqlite3_str_appendf(b,
             " AND (json_extract(s.attributes, :ak%d) = :at%d"
             " OR json_extract(s.attributes, :ak%d) = :an%d"
             " OR json_type(s.attributes, :ak%d) = :al%d)", i, i, i, i, i, i);
     else /* a key JSON paths cannot name: look it up among the members */
-        sl_buf_printf(b,
+        sqlite3_str_appendf(b,
             " AND EXISTS (SELECT 1 FROM json_each(s.attributes) j WHERE j.key = :ak%d"
             " AND (j.value = :at%d OR j.value = :an%d OR j.type = :al%d))", i, i, i, i);
 }
@@ -220,8 +218,8 @@ static int has_span_filter(const search_opts *o)
  */
 static char *build_sql(const search_opts *o)
 {
-    sl_buf b = SL_BUF_INIT;
-    sl_buf_puts(&b,
+    sqlite3_str *b = sqlite3_str_new(NULL);
+    sqlite3_str_appendall(b,
         "SELECT t.trace_id, sv.name AS root_service, o.name AS root_operation,"
         " strftime('%Y-%m-%dT%H:%M:%S', t.start_ns / 1000000000, 'unixepoch')"
         " || printf('.%03dZ', (t.start_ns / 1000000) % 1000) AS start,"
@@ -230,33 +228,33 @@ static char *build_sql(const search_opts *o)
         " FROM (SELECT tr.trace_id, tr.start_ns, tr.end_ns - tr.start_ns AS duration_ns,"
         " tr.span_count, tr.service_count, tr.error_count, tr.root_span_rowid"
         " FROM trace tr WHERE tr.span_count > 0");
-    if (o->has_min) sl_buf_puts(&b, " AND tr.end_ns - tr.start_ns >= :min_dur");
-    if (o->has_max) sl_buf_puts(&b, " AND tr.end_ns - tr.start_ns <= :max_dur");
-    if (o->errors) sl_buf_puts(&b, " AND tr.error_count > 0");
-    if (o->has_since) sl_buf_puts(&b, " AND tr.start_ns >= :since");
-    if (o->has_until) sl_buf_puts(&b, " AND tr.start_ns < :until");
+    if (o->has_min) sqlite3_str_appendall(b, " AND tr.end_ns - tr.start_ns >= :min_dur");
+    if (o->has_max) sqlite3_str_appendall(b, " AND tr.end_ns - tr.start_ns <= :max_dur");
+    if (o->errors) sqlite3_str_appendall(b, " AND tr.error_count > 0");
+    if (o->has_since) sqlite3_str_appendall(b, " AND tr.start_ns >= :since");
+    if (o->has_until) sqlite3_str_appendall(b, " AND tr.start_ns < :until");
     if (has_span_filter(o)) {
-        sl_buf_puts(&b, " AND tr.ref IN (SELECT s.trace_ref FROM span s WHERE 1");
+        sqlite3_str_appendall(b, " AND tr.ref IN (SELECT s.trace_ref FROM span s WHERE 1");
         if (o->service)
-            sl_buf_puts(&b, " AND s.service_id = (SELECT id FROM service WHERE name = :service)");
+            sqlite3_str_appendall(b, " AND s.service_id = (SELECT id FROM service WHERE name = :service)");
         if (o->operation)
-            sl_buf_puts(&b, " AND s.operation_id IN (SELECT id FROM operation WHERE name = :operation)");
+            sqlite3_str_appendall(b, " AND s.operation_id IN (SELECT id FROM operation WHERE name = :operation)");
         /* No span starts before its trace: lets the service index skip old spans. */
-        if (o->has_since) sl_buf_puts(&b, " AND s.start_ns >= :since");
-        for (int i = 0; i < o->nattrs; i++) attr_clause(&b, &o->attrs[i], i);
-        sl_buf_putc(&b, ')');
+        if (o->has_since) sqlite3_str_appendall(b, " AND s.start_ns >= :since");
+        for (int i = 0; i < o->nattrs; i++) attr_clause(b, &o->attrs[i], i);
+        sqlite3_str_appendchar(b, 1, ')');
     }
-    sl_buf_puts(&b, " ORDER BY tr.start_ns DESC, tr.trace_id");
-    if (o->limit > 0) sl_buf_puts(&b, " LIMIT :limit");
-    sl_buf_puts(&b, ") t LEFT JOIN span rs ON rs.id = t.root_span_rowid"
+    sqlite3_str_appendall(b, " ORDER BY tr.start_ns DESC, tr.trace_id");
+    if (o->limit > 0) sqlite3_str_appendall(b, " LIMIT :limit");
+    sqlite3_str_appendall(b, ") t LEFT JOIN span rs ON rs.id = t.root_span_rowid"
                     " LEFT JOIN service sv ON sv.id = rs.service_id"
                     " LEFT JOIN operation o ON o.id = rs.operation_id"
                     " ORDER BY t.start_ns DESC, t.trace_id");
-    if (b.oom) {
-        sl_buf_free(&b);
+    if (sqlite3_str_errcode(b) != SQLITE_OK) {
+        sqlite3_free(sqlite3_str_finish(b));
         return NULL;
     }
-    return sl_buf_take(&b);
+    return sqlite3_str_finish(b);
 }
 
 static int bind_text(sqlite3_stmt *st, const char *name, const char *v)
@@ -331,7 +329,7 @@ static int run_search(sqlite3 *db, const search_opts *o)
     else
         status = EXIT_OK;
     sqlite3_finalize(st);
-    free(sql);
+    sqlite3_free(sql);
     return status;
 }
 
@@ -340,7 +338,7 @@ int cmd_search(cli_ctx *ctx, int argc, char **argv)
     search_opts o = {0};
     int status = parse_args(argc, argv, &o);
     if (status < 0) {
-        sl_db *db = cli_sync_workflow_spans(ctx) ? NULL : cli_open(ctx, 1);
+        sl_db *db = cli_open(ctx, 1);
         if (!db) {
             status = EXIT_USAGE;
         } else {

@@ -1,6 +1,5 @@
 /* common.c -- helpers shared by the spanlite commands; see cli.h. */
 #include "cli.h"
-#include "workflow/workflow.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -120,19 +119,3 @@ int cli_run_sql(sqlite3 *h, const char *sql, char *const *params, int nparams, c
     return EXIT_OK;
 }
 
-int cli_sync_workflow_spans(cli_ctx *ctx)
-{
-    if (access(ctx->db_path, F_OK) != 0) return 0; /* the command will say it is missing */
-    sl_db *db = cli_open(ctx, 1);
-    if (!db) return -1;
-    int pending = sl_workflow_spans_pending(sl_sqlite(db));
-    sl_close(db);
-    if (!pending) return 0;
-    if (!(db = cli_open(ctx, 0))) return -1;
-    char err[512];
-    uint64_t n;
-    int rc = sl_workflow_sync_spans(db, &n, err, sizeof err);
-    if (rc) cli_error("workflow spans", "%s", err);
-    sl_close(db);
-    return rc ? -1 : 0;
-}

@@ -7,19 +7,23 @@
  *   jsonl  one object per line
  */
 #include "cli.h"
-#include "base/buf.h"
-#include "base/json.h"
 
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define TABLE_MAX 1000
 
-static void cell_text(sqlite3_stmt *st, int i, sl_buf *b)
+/* A cell as text (NULL: ""), malloc'd; NULL when out of memory. */
+static char *cell_text(sqlite3_stmt *st, int i)
 {
+    char *t = NULL;
+    int n = 0;
     switch (sqlite3_column_type(st, i)) {
-    case SQLITE_NULL: break;
-    case SQLITE_INTEGER: sl_jw_int(b, sqlite3_column_int64(st, i)); break;
+    case SQLITE_NULL: return strdup("");
+    case SQLITE_INTEGER:
+        n = asprintf(&t, "%" PRId64, (int64_t)sqlite3_column_int64(st, i));
+        break;
     case SQLITE_FLOAT: { /* shortest text that reads back as the same double */
         double v = sqlite3_column_double(st, i);
         char tmp[40];
@@ -27,74 +31,93 @@ static void cell_text(sqlite3_stmt *st, int i, sl_buf *b)
             snprintf(tmp, sizeof tmp, "%.*g", prec, v);
             if (strtod(tmp, NULL) == v) break;
         }
-        sl_buf_puts(b, tmp);
-        break;
+        return strdup(tmp);
     }
     case SQLITE_BLOB: {
         const unsigned char *p = sqlite3_column_blob(st, i);
-        int n = sqlite3_column_bytes(st, i);
-        sl_buf_puts(b, "x'");
-        for (int k = 0; k < n; k++) sl_buf_printf(b, "%02x", p[k]);
-        sl_buf_putc(b, '\'');
-        break;
+        int len = sqlite3_column_bytes(st, i);
+        static const char hex[] = "0123456789abcdef";
+        if (!(t = malloc(2 * (size_t)len + 4))) return NULL;
+        char *q = t;
+        *q++ = 'x';
+        *q++ = '\'';
+        for (int k = 0; k < len; k++) {
+            *q++ = hex[p[k] >> 4];
+            *q++ = hex[p[k] & 15];
+        }
+        *q++ = '\'';
+        *q = '\0';
+        return t;
     }
-    default: sl_buf_puts(b, (const char *)sqlite3_column_text(st, i));
+    default: {
+        const char *s = (const char *)sqlite3_column_text(st, i);
+        return strdup(s ? s : "");
     }
+    }
+    return n < 0 ? NULL : t;
 }
 
-static void json_cell(sqlite3_stmt *st, int i, sl_buf *b)
+/* 0, or -1 when out of memory. */
+static int json_cell(sqlite3_stmt *st, int i, FILE *out)
 {
     switch (sqlite3_column_type(st, i)) {
-    case SQLITE_NULL: sl_buf_puts(b, "null"); break;
-    case SQLITE_INTEGER: sl_jw_int(b, sqlite3_column_int64(st, i)); break;
-    case SQLITE_FLOAT: sl_jw_double(b, sqlite3_column_double(st, i)); break;
+    case SQLITE_NULL: fputs("null", out); return 0;
+    case SQLITE_INTEGER: fprintf(out, "%" PRId64, (int64_t)sqlite3_column_int64(st, i)); return 0;
+    case SQLITE_FLOAT: sl_json_write_double(out, sqlite3_column_double(st, i)); return 0;
     default: {
-        sl_buf t = SL_BUF_INIT;
-        cell_text(st, i, &t);
-        sl_jw_stringn(b, t.p ? t.p : "", t.len);
-        sl_buf_free(&t);
+        char *t = cell_text(st, i);
+        if (!t) return -1;
+        sl_json_write_string(out, t);
+        free(t);
+        return 0;
     }
     }
 }
 
-static void json_row(sqlite3_stmt *st, sl_buf *b)
+static int json_row(sqlite3_stmt *st, FILE *out)
 {
-    int first = 1, n = sqlite3_column_count(st);
-    sl_buf_putc(b, '{');
-    for (int i = 0; i < n; i++) {
-        sl_jw_key(b, sqlite3_column_name(st, i), &first);
-        json_cell(st, i, b);
+    int n = sqlite3_column_count(st), rc = 0;
+    fputc('{', out);
+    for (int i = 0; i < n && !rc; i++) {
+        if (i) fputc(',', out);
+        sl_json_write_string(out, sqlite3_column_name(st, i));
+        fputc(':', out);
+        rc = json_cell(st, i, out);
     }
-    sl_buf_putc(b, '}');
+    fputc('}', out);
+    return rc;
 }
 
-static void csv_field(sl_buf *b, const char *s, size_t n)
+static void csv_field(FILE *out, const char *s)
 {
-    if (!memchr(s, ',', n) && !memchr(s, '"', n) && !memchr(s, '\n', n) && !memchr(s, '\r', n)) {
-        sl_buf_append(b, s, n);
+    if (!strpbrk(s, ",\"\n\r")) {
+        fputs(s, out);
         return;
     }
-    sl_buf_putc(b, '"');
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] == '"') sl_buf_putc(b, '"');
-        sl_buf_putc(b, s[i]);
+    fputc('"', out);
+    for (; *s; s++) {
+        if (*s == '"') fputc('"', out);
+        fputc(*s, out);
     }
-    sl_buf_putc(b, '"');
+    fputc('"', out);
 }
 
-static void csv_row(sqlite3_stmt *st, sl_buf *b, int header)
+static int csv_row(sqlite3_stmt *st, FILE *out, int header)
 {
     int n = sqlite3_column_count(st);
-    sl_buf t = SL_BUF_INIT;
     for (int i = 0; i < n; i++) {
-        if (i) sl_buf_putc(b, ',');
-        sl_buf_reset(&t);
-        if (header) sl_buf_puts(&t, sqlite3_column_name(st, i));
-        else cell_text(st, i, &t);
-        csv_field(b, t.p ? t.p : "", t.len);
+        if (i) fputc(',', out);
+        if (header) {
+            csv_field(out, sqlite3_column_name(st, i));
+            continue;
+        }
+        char *t = cell_text(st, i);
+        if (!t) return -1;
+        csv_field(out, t);
+        free(t);
     }
-    sl_buf_putc(b, '\n');
-    sl_buf_free(&t);
+    fputc('\n', out);
+    return 0;
 }
 
 /* Display width of UTF-8 text: code points, not bytes. */
@@ -109,9 +132,9 @@ static size_t utf8_width(const char *s)
 typedef struct table {
     int ncol;
     size_t *width;
-    char **cells;  /* nrows * ncol, owned */
+    char **cells;  /* TABLE_MAX * ncol slots, nrows * ncol used, owned */
     int *numeric;  /* column holds numbers so far: right-align */
-    size_t nrows, cap;
+    size_t nrows;
 } table;
 
 static void table_pad(FILE *out, const char *s, size_t width, int right)
@@ -159,27 +182,27 @@ static int print_table(sqlite3_stmt *st, FILE *out)
     }
     t.width = calloc(t.ncol, sizeof *t.width);
     t.numeric = calloc(t.ncol, sizeof *t.numeric);
+    t.cells = calloc((size_t)TABLE_MAX * t.ncol, sizeof *t.cells);
     char **row = calloc(t.ncol, sizeof *row);
     int rc = SQLITE_NOMEM, headed = 0;
-    if (!t.width || !t.numeric || !row) goto done;
+    if (!t.width || !t.numeric || !t.cells || !row) goto done;
     for (int i = 0; i < t.ncol; i++) {
         t.width[i] = utf8_width(sqlite3_column_name(st, i));
         t.numeric[i] = 1;
     }
-    sl_buf b = SL_BUF_INIT;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int oom = 0;
         for (int i = 0; i < t.ncol; i++) {
-            sl_buf_reset(&b);
             int type = sqlite3_column_type(st, i);
             if (type != SQLITE_INTEGER && type != SQLITE_FLOAT && type != SQLITE_NULL) t.numeric[i] = 0;
-            cell_text(st, i, &b);
-            row[i] = strdup(b.p ? b.p : "");
+            if (!(row[i] = cell_text(st, i))) oom = 1;
+        }
+        if (oom) {
+            for (int i = 0; i < t.ncol; i++) free(row[i]);
+            rc = SQLITE_NOMEM;
+            break;
         }
         if (t.nrows < TABLE_MAX) {
-            if (t.nrows == t.cap) {
-                t.cap = t.cap ? t.cap * 2 : 64;
-                t.cells = realloc(t.cells, t.cap * t.ncol * sizeof *t.cells);
-            }
             for (int i = 0; i < t.ncol; i++) {
                 t.cells[t.nrows * t.ncol + i] = row[i];
                 size_t w = utf8_width(row[i]);
@@ -200,9 +223,8 @@ static int print_table(sqlite3_stmt *st, FILE *out)
         table_header(&t, st, out);
         for (size_t r = 0; r < t.nrows; r++) table_line(&t, out, &t.cells[r * t.ncol]);
     }
-    sl_buf_free(&b);
 done:
-    for (size_t k = 0; k < t.nrows * (size_t)t.ncol; k++) free(t.cells[k]);
+    for (size_t k = 0; t.cells && k < t.nrows * (size_t)t.ncol; k++) free(t.cells[k]);
     free(t.cells);
     free(t.width);
     free(t.numeric);
@@ -213,27 +235,21 @@ done:
 int cli_print_stmt(sqlite3_stmt *st, cli_outfmt fmt, FILE *out)
 {
     if (fmt == OUT_TABLE) return print_table(st, out);
-    sl_buf b = SL_BUF_INIT;
-    int rc, nrow = 0;
-    if (fmt == OUT_CSV && sqlite3_column_count(st)) csv_row(st, &b, 1);
-    if (fmt == OUT_JSON) sl_buf_putc(&b, '[');
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    int rc, nrow = 0, oom = 0;
+    if (fmt == OUT_CSV && sqlite3_column_count(st)) csv_row(st, out, 1);
+    if (fmt == OUT_JSON) fputc('[', out);
+    while (!oom && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         if (fmt == OUT_CSV) {
-            csv_row(st, &b, 0);
+            oom = csv_row(st, out, 0) != 0;
         } else {
-            if (fmt == OUT_JSON && nrow) sl_buf_putc(&b, ',');
-            if (fmt == OUT_JSON) sl_buf_putc(&b, '\n');
-            json_row(st, &b);
-            if (fmt == OUT_JSONL) sl_buf_putc(&b, '\n');
+            if (fmt == OUT_JSON && nrow) fputc(',', out);
+            if (fmt == OUT_JSON) fputc('\n', out);
+            oom = json_row(st, out) != 0;
+            if (fmt == OUT_JSONL) fputc('\n', out);
         }
         nrow++;
-        if (b.len > (1u << 16)) {
-            fwrite(b.p, 1, b.len, out);
-            sl_buf_reset(&b);
-        }
     }
-    if (fmt == OUT_JSON) sl_buf_puts(&b, nrow ? "\n]\n" : "]\n");
-    if (b.len) fwrite(b.p, 1, b.len, out);
-    sl_buf_free(&b);
+    if (oom) return SQLITE_NOMEM;
+    if (fmt == OUT_JSON) fputs(nrow ? "\n]\n" : "]\n", out);
     return rc;
 }

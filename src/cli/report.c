@@ -164,7 +164,6 @@ static int span_report(cli_ctx *ctx, int argc, char **argv)
      * span, the rollups answer in milliseconds over years. */
     char twin[64];
     snprintf(twin, sizeof twin, "%s_rollup", name);
-    if (cli_sync_workflow_spans(ctx)) return EXIT_USAGE;
     const char *sql = !exact && !window && cli_query_sql(twin) ? cli_query_sql(twin) : cli_query_sql(name);
     sl_db *db = sql ? cli_open(ctx, 1) : NULL;
     if (!db) return EXIT_USAGE;

@@ -1,15 +1,14 @@
 /*
  * report_workflows.c -- `spanlite report workflows`: aggregate_workflows.py's
- * report from the warehouse (src/workflow_report.h has the contract).
+ * report from the warehouse: sl_workflow_report_run() and
+ * sl_workflow_report_write() of spanlite.h (docs/workflows.md has the
+ * contract).
  *
  * With the script's options the output is the script's, byte for byte:
  * the summary on stdout, then --txn-csv, then --gap-csv.  Beyond the script:
  * --format json, and filters that choose which stored events are replayed.
  */
 #include "cli.h"
-#include "base/buf.h"
-#include "base/pyvalue.h"
-#include "workflow/report.h"
 
 #include <getopt.h>
 #include <stdlib.h>
@@ -46,28 +45,27 @@ static int64_t ceil_ms(int64_t ns)
     return r > 0 ? q + 1 : q;
 }
 
-static int write_csv(sl_wfreport *r, const char *path, int txn)
+static int write_csv(sl_db *db, sl_workflow_report *r, const char *path, int what)
 {
     FILE *f = fopen(path, "w");
     if (!f) {
         cli_error("report workflows", "cannot write %s", path);
         return EXIT_FAIL;
     }
-    char err[256] = "";
-    int rc = txn ? sl_wfreport_txn_csv(r, f, err, sizeof err) : sl_wfreport_gap_csv(r, f, err, sizeof err);
-    if (fclose(f) != 0 && rc == 0) {
-        rc = -1;
-        snprintf(err, sizeof err, "writing failed");
+    int rc = sl_workflow_report_write(db, r, what, f);
+    if (fclose(f) != 0 && rc == SL_OK) {
+        cli_error("report workflows", "%s: writing failed", path);
+        return EXIT_FAIL;
     }
-    if (rc) {
-        cli_error("report workflows", "%s: %s", path, err);
+    if (rc != SL_OK) {
+        cli_error("report workflows", "%s: %s", path, sl_errmsg(db));
         return EXIT_FAIL;
     }
     return EXIT_OK;
 }
 
 typedef struct report_args {
-    sl_wfreport_opts o;
+    sl_workflow_report_opts o;
     const char *txn_csv, *gap_csv;
     int json;
 } report_args;
@@ -86,7 +84,7 @@ static int parse_args(int argc, char **argv, report_args *a)
         switch (c) {
         case 'o':
             /* argparse's type=int is Python's int() */
-            if (sl_wfj_int_from_text(optarg, strlen(optarg), &a->o.outlier_ms)) {
+            if (sl_workflow_parse_int(optarg, &a->o.outlier_ms) != SL_OK) {
                 cli_error("report workflows", "--outlier-ms wants an integer, not '%s'", optarg);
                 return EXIT_USAGE;
             }
@@ -131,31 +129,27 @@ int cli_report_workflows(cli_ctx *ctx, int argc, char **argv)
 
     sl_db *db = cli_open(ctx, 1);
     if (!db) return EXIT_USAGE;
-    sl_wfreport *r;
-    char err[512];
-    if (sl_wfreport_run(sl_sqlite(db), &a.o, &r, err, sizeof err)) {
-        cli_error("report workflows", "%s", err);
+    sl_workflow_report *r;
+    if (sl_workflow_report_run(db, &a.o, &r) != SL_OK) {
+        cli_error("report workflows", "%s", sl_errmsg(db));
         sl_close(db);
         return EXIT_USAGE;
     }
     int64_t first;
-    uint64_t bad = sl_wfreport_unprocessable(r, &first);
+    uint64_t bad = sl_workflow_report_unprocessable(r, &first);
     if (bad)
         cli_error("report workflows",
                   "warning: %llu event%s (the first at seq %lld, see workflow_events) would stop "
                   "aggregate_workflows.py with an error; counted under their type only",
                   (unsigned long long)bad, bad == 1 ? "" : "s", (long long)first);
-    sl_buf out = SL_BUF_INIT;
-    if (a.json) sl_wfreport_json(r, &out);
-    else sl_wfreport_text(r, &out);
-    if (out.oom || fwrite(out.p, 1, out.len, stdout) != out.len || fflush(stdout) != 0) {
+    if (sl_workflow_report_write(db, r, a.json ? SL_WFREPORT_JSON : SL_WFREPORT_TEXT, stdout) != SL_OK ||
+        fflush(stdout) != 0) {
         cli_error("report workflows", "writing the report failed");
         status = EXIT_FAIL;
     }
-    sl_buf_free(&out);
-    if (status == EXIT_OK && a.txn_csv) status = write_csv(r, a.txn_csv, 1);
-    if (status == EXIT_OK && a.gap_csv) status = write_csv(r, a.gap_csv, 0);
-    sl_wfreport_free(r);
+    if (status == EXIT_OK && a.txn_csv) status = write_csv(db, r, a.txn_csv, SL_WFREPORT_TXN_CSV);
+    if (status == EXIT_OK && a.gap_csv) status = write_csv(db, r, a.gap_csv, SL_WFREPORT_GAP_CSV);
+    sl_workflow_report_free(r);
     sl_close(db);
     return status;
 }

@@ -322,6 +322,10 @@ int sl_import_file(sl_db *db, const char *path, const sl_import_opts *opts, sl_i
     if (w.in_txn) sl_store_rollback(w.store); /* counted nothing: not imported */
     if (rc == SL_OK && job.rc != 0)
         rc = sl_db_fail(db, SL_IO, "%s: %s", sl_input_name(in), job.err);
+    /* Closed workflow transactions become spans now, so that reading never
+     * writes (workflow/spans.c). */
+    if (rc == SL_OK && w.wf && sl_workflow_make_spans(db->db, w.store, NULL, err, sizeof err))
+        rc = sl_db_fail(db, SL_ERROR, "%s", err);
     st->read += sink.read;
     st->rejected += sink.rejected;
     st->bytes += sl_input_bytes(in);

@@ -2,14 +2,14 @@
  * workflow/spans.c -- closed workflow transactions become spans, so every
  * span analysis (percentiles, critical path, rollups) covers them too.
  *
- *     sl_workflow_sync_spans(db, &n, err, sizeof err);
+ *     sl_workflow_make_spans(db, store, &n, err, sizeof err);
  *
  * For each transaction that has a transaction_close and has not been turned
  * into spans yet (wf_txn.spans_synced = 0, a partial index finds them), in
  * chunks of CHUNK transactions:
  *   1. replay the segments its events are in and pair its steps: a
  *      step_done closes the latest open step with the same "step" value;
- *   2. hand the spans to sl_ingest_spans():
+ *   2. write the spans through the span writer (store/writer.h):
  *        root   trace_id = the txn_id, span_id "txn", service = the
  *               workflow (or "workflow"), operation "transaction", from the
  *               latest transaction_open to the latest transaction_close,
@@ -17,16 +17,19 @@
  *        steps  span_id "step-N" (N = 1, 2, ... in order of opening),
  *               parent "txn", operation "step " + the step value, from
  *               step_open to step_done (zero length when one is missing);
- *   3. mark the transactions synced.
+ *   3. mark the transactions synced, in the same write transaction as
+ *      their spans (one per chunk), so a crash leaves both or neither.
  * A transaction is turned into spans once: events that arrive for it later
  * do not change its spans (span identity includes the content, so changing
  * them would add a second version).  A transaction without a readable
  * transaction_open is marked synced without spans.
  *
- * Why separate from the import: the span store keeps several indexes and
- * rollups per span, and a workflow of five steps makes six spans, so doing
- * this inside the import would cost more than the whole script's run.  The
- * import stays cheap; this runs when spans are wanted (workflow.h).
+ * When: at the end of every import that stored workflow events
+ * (sl_import_file), and on request (sl_workflow_sync_spans() in
+ * spanlite.h, `spanlite init`), so that reading commands never write.  It
+ * is the costly part of a workflow import: the span store keeps several
+ * indexes and rollups per span, and a workflow of five steps makes six
+ * spans (docs/workflows.md has the figures).
  */
 #include "workflow/workflow.h"
 #include "workflow/dict.h"
@@ -35,6 +38,7 @@
 #include "workflow/segment.h"
 #include "base/arena.h"
 #include "base/buf.h"
+#include "store/writer.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -42,7 +46,7 @@
 #include <string.h>
 
 #define CHUNK 8192          /* transactions per round */
-#define SPAN_BATCH 4096     /* spans per sl_ingest_spans() call */
+#define SPAN_BATCH 4096     /* spans per sl_store_spans() call */
 #define MS_LIMIT 9000000000000LL /* |ms| that still fits in int64 nanoseconds */
 
 enum { K_OTHER, K_STEP_OPEN, K_STEP_DONE };
@@ -63,7 +67,7 @@ typedef struct stxn {
 } stxn;
 
 typedef struct syncer {
-    sl_db *db;
+    sl_store *store;
     sqlite3 *c;
     char *err;
     size_t errlen;
@@ -207,13 +211,7 @@ static int step_token(syncer *s, const sl_wfdict_entry *tpl, size_t nslots)
 
 static sstep *add_step(stxn *t, const char *tok)
 {
-    if (t->nsteps == t->cap) {
-        size_t cap = t->cap ? t->cap * 2 : 8;
-        sstep *a = realloc(t->steps, cap * sizeof *a);
-        if (!a) return NULL;
-        t->steps = a;
-        t->cap = cap;
-    }
+    if (sl_array_reserve(&t->steps, &t->cap, t->nsteps + 1, sizeof *t->steps, 8)) return NULL;
     sstep *st = &t->steps[t->nsteps];
     memset(st, 0, sizeof *st);
     if (tok && !(st->tok = strdup(tok))) return NULL;
@@ -348,8 +346,8 @@ static int flush_spans(syncer *s, sl_span *spans, size_t *n, sl_arena *a, uint64
 {
     if (!*n) return SL_OK;
     sl_import_stats st = {0};
-    int rc = sl_ingest_spans(s->db, spans, *n, &st);
-    if (rc != SL_OK) return sfail(s, "workflow spans: %s", sl_errmsg(s->db));
+    if (sl_store_spans(s->store, spans, NULL, *n, &st) != SQLITE_OK)
+        return sfail(s, "workflow spans: %s", sl_store_error(s->store));
     *total += *n;
     *n = 0;
     sl_arena_reset(a);
@@ -401,27 +399,22 @@ static int emit(syncer *s, const stxn *t, sl_span *spans, size_t *n, sl_arena *a
     return root->attributes ? SL_OK : sfail(s, "out of memory");
 }
 
+/* Inside the chunk's write transaction. */
 static int mark_synced(syncer *s)
 {
     sqlite3_stmt *q = NULL;
-    int rc = sqlite3_exec(s->c, "BEGIN IMMEDIATE", NULL, NULL, NULL);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_prepare_v2(s->c, "UPDATE wf_txn SET spans_synced = 1 WHERE ref = ?", -1, &q, NULL);
+    int rc = sqlite3_prepare_v2(s->c, "UPDATE wf_txn SET spans_synced = 1 WHERE ref = ?", -1, &q, NULL);
     for (size_t i = 0; rc == SQLITE_OK && i < s->ntxns; i++) {
         sqlite3_bind_int64(q, 1, s->txns[i].ref);
         rc = sqlite3_step(q) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
         sqlite3_reset(q);
     }
     sqlite3_finalize(q);
-    if (rc == SQLITE_OK) rc = sqlite3_exec(s->c, "COMMIT", NULL, NULL, NULL);
-    if (rc != SQLITE_OK) {
-        int r = sfail(s, "workflow spans: marking transactions: %s", sqlite3_errmsg(s->c));
-        sqlite3_exec(s->c, "ROLLBACK", NULL, NULL, NULL);
-        return r;
-    }
+    if (rc != SQLITE_OK) return sfail(s, "workflow spans: marking transactions: %s", sqlite3_errmsg(s->c));
     return SL_OK;
 }
 
+/* One chunk's spans and marks in one write transaction. */
 static int sync_chunk(syncer *s, int64_t lo, int64_t hi, uint64_t *total)
 {
     int rc = replay(s, lo, hi);
@@ -430,22 +423,37 @@ static int sync_chunk(syncer *s, int64_t lo, int64_t hi, uint64_t *total)
     sl_arena a;
     sl_arena_init(&a);
     size_t n = 0;
-    if (!spans) rc = sfail(s, "out of memory");
-    for (size_t i = 0; rc == SL_OK && i < s->ntxns; i++) rc = emit(s, &s->txns[i], spans, &n, &a, total);
-    if (rc == SL_OK) rc = flush_spans(s, spans, &n, &a, total);
+    uint64_t made = 0;
+    int began = 0;
+    if (!spans) {
+        rc = sfail(s, "out of memory");
+        goto done;
+    }
+    if (sl_store_begin(s->store) != SQLITE_OK) {
+        rc = sfail(s, "workflow spans: %s", sl_store_error(s->store));
+        goto done;
+    }
+    began = 1;
+    for (size_t i = 0; rc == SL_OK && i < s->ntxns; i++) rc = emit(s, &s->txns[i], spans, &n, &a, &made);
+    if (rc == SL_OK) rc = flush_spans(s, spans, &n, &a, &made);
+    if (rc == SL_OK) rc = mark_synced(s);
+    if (rc == SL_OK && sl_store_commit(s->store) != SQLITE_OK)
+        rc = sfail(s, "workflow spans: %s", sl_store_error(s->store));
+    else if (rc == SL_OK)
+        *total += made;
+done:
+    if (rc != SL_OK && began) sl_store_rollback(s->store);
     sl_arena_release(&a);
     free(spans);
-    /* spans first, then the marks: a crash in between only repeats spans,
-     * which the span store skips as exact re-deliveries */
-    return rc ? rc : mark_synced(s);
+    return rc;
 }
 
-int sl_workflow_sync_spans(sl_db *db, uint64_t *nspans, char *err, size_t errlen)
+int sl_workflow_make_spans(sqlite3 *db, sl_store *store, uint64_t *nspans, char *err, size_t errlen)
 {
     syncer s;
     memset(&s, 0, sizeof s);
-    s.db = db;
-    s.c = sl_sqlite(db);
+    s.store = store;
+    s.c = db;
     s.err = err;
     s.errlen = errlen;
     sl_wfdict_init(&s.dict, s.c);

@@ -17,10 +17,11 @@
  * Memory is bounded: the identity state and the transaction cache hold a
  * fixed number of entries and are reloaded from the warehouse on demand.
  *
- * Spans: sl_workflow_sync_spans() turns closed transactions into spans (a
- * root span per transaction, a child per step) through sl_ingest_spans(),
- * once per transaction.  It is a separate step because it costs several
- * times the import itself (workflow/spans.c says why).
+ * Spans: sl_workflow_make_spans() turns closed transactions into spans (a
+ * root span per transaction, a child per step) through the span writer,
+ * once per transaction.  The import calls it after its last commit, and
+ * sl_workflow_sync_spans() (spanlite.h) on request, so that reading never
+ * writes (workflow/spans.c).
  *
  * SQL: sl_workflow_register() adds the wf_events table-valued function that
  * the workflow_events view reads (every spanlite connection needs it).
@@ -31,6 +32,7 @@
 #include <sqlite3.h>
 #include "spanlite.h"
 #include "base/span.h"
+#include "store/writer.h"
 
 typedef struct sl_workflow_writer sl_workflow_writer;
 
@@ -42,10 +44,13 @@ int sl_workflow_writer_store(sl_workflow_writer *w, const sl_event *ev, size_t n
 const char *sl_workflow_writer_error(const sl_workflow_writer *w);
 void sl_workflow_writer_free(sl_workflow_writer *w);
 
-/* Add the spans of every closed transaction not yet turned into spans.
- * *nspans (may be NULL) receives the number of spans handed over.  SL_OK or
- * an SL_* code with the message in err. */
-int sl_workflow_sync_spans(sl_db *db, uint64_t *nspans, char *err, size_t errlen);
+/* Add the spans of every closed transaction not yet turned into spans,
+ * through store on its connection db, one write transaction per chunk of
+ * transactions (the caller has none open).  *nspans (may be NULL) receives
+ * the number of spans written or skipped as already there.  SL_OK or an
+ * SL_* code with the message in err. */
+int sl_workflow_make_spans(sqlite3 *db, sl_store *store, uint64_t *nspans, char *err,
+                           size_t errlen);
 /* True when some closed transaction still waits for its spans (one probe
  * of a partial index: cheap enough to ask before every span analysis). */
 int sl_workflow_spans_pending(sqlite3 *db);

@@ -2,7 +2,7 @@
  * test_workflow_store.c -- workflow events through the import pipeline into
  * the warehouse: what is kept (workflow_events), the transactions, steps and
  * step_gaps views, idempotent re-import, and the spans of closed
- * transactions (sl_workflow_sync_spans).
+ * transactions (made by the import, and by sl_workflow_sync_spans).
  *
  * The input is a dozen hand-written lines; every expected value below is
  * worked out by hand from them (comments show the arithmetic).
@@ -158,14 +158,11 @@ static void test_reimport_adds_nothing(void **state)
 static void test_spans_of_closed_transactions(void **state)
 {
     fixture *f = *state;
+    /* The import itself turns closed transactions into spans. */
     import(f);
-    assert_true(sl_workflow_spans_pending(sl_sqlite(f->db)));
-    uint64_t n = 0;
-    char err[256];
-    assert_int_equal(sl_workflow_sync_spans(f->db, &n, err, sizeof err), SL_OK);
-    /* pay-1: a root and two steps; 7: a root */
-    assert_int_equal(n, 4);
     assert_false(sl_workflow_spans_pending(sl_sqlite(f->db)));
+    /* pay-1: a root and two steps; 7: a root */
+    query_is(f, "SELECT count(*) FROM spans", "4");
     query_is(f, "SELECT service || ' ' || operation || ' ' || start_ns || ' ' || duration_ns || ' ' || status "
                 "FROM spans WHERE trace_id = 'pay-1' AND span_id = 'txn'",
              "pay transaction 1000000000 200000000 error");
@@ -175,8 +172,26 @@ static void test_spans_of_closed_transactions(void **state)
     query_is(f, "SELECT service || ' ' || duration_ns FROM spans WHERE trace_id = '7'",
              "workflow 500000000");
     query_is(f, "SELECT span_count FROM traces WHERE trace_id = 'pay-1'", "3");
-    assert_int_equal(sl_workflow_sync_spans(f->db, &n, err, sizeof err), SL_OK);
+    uint64_t n = 99;
+    assert_int_equal(sl_workflow_sync_spans(f->db, &n), SL_OK);
     assert_int_equal(n, 0);
+    query_is(f, "SELECT count(*) FROM spans", "4");
+}
+
+/* sl_workflow_sync_spans() on transactions an import left without spans
+ * (as imports of an earlier spanlite did): the two closed ones are handed over again,
+ * and the span store keeps one copy of each span. */
+static void test_sync_spans_on_request(void **state)
+{
+    fixture *f = *state;
+    import(f);
+    assert_int_equal(sqlite3_exec(sl_sqlite(f->db), "UPDATE wf_txn SET spans_synced = 0", NULL, NULL, NULL),
+                     SQLITE_OK);
+    assert_true(sl_workflow_spans_pending(sl_sqlite(f->db)));
+    uint64_t n = 0;
+    assert_int_equal(sl_workflow_sync_spans(f->db, &n), SL_OK);
+    assert_int_equal(n, 4);
+    assert_false(sl_workflow_spans_pending(sl_sqlite(f->db)));
     query_is(f, "SELECT count(*) FROM spans", "4");
 }
 
@@ -187,6 +202,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_transactions_steps_gaps, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reimport_adds_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_spans_of_closed_transactions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sync_spans_on_request, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
