@@ -46,6 +46,7 @@
 #include <strings.h>
 
 #include "base/attrs.h"
+#include "formats/docstream.h"
 #include "formats/export.h"
 #include "formats/format.h"
 #include "base/json.h"
@@ -654,17 +655,15 @@ static int decode_value(jg_dec *d, const char *p, const char *pe, int depth)
 #define JG_CHUNK (256u << 10)
 #endif
 
-/* What a step did: failed on broken JSON (d->bad, d->err), needs more input,
- * moved on, or reached the end of the input. */
-enum { JS_FAIL = -1, JS_MORE, JS_STEP, JS_DONE };
-
 /* Where the walk is: between top-level values, in the streamed array of
  * traces, or in the wrapper's members after its data array. */
 enum { JM_TOP, JM_ARRAY, JM_WRAP };
 
+/* The walk's state; a step answers SL_DOC_* (formats/docstream.h), on
+ * SL_DOC_FAIL with the broken JSON at d->bad and the message in d->err. */
 typedef struct jg_stream {
-    sl_window w;
-    size_t pos;   /* w.buf[0, pos) is consumed */
+    jg_dec *d;
+    sl_docstream *ds; /* the window: ds->w.buf[0, ds->pos) is consumed */
     int mode;     /* JM_* */
     int n;        /* elements (JM_ARRAY) or members (JM_WRAP) walked so far */
     int wrapped;  /* the array is a wrapper's data: its members follow */
@@ -676,7 +675,7 @@ typedef struct jg_stream {
  * yet, or on part of a byte order mark.) */
 static int cut_off(const jg_stream *s, const char *at, const char *end)
 {
-    return !s->w.eof && (at >= end || (*at == '"' && !sl_jscan_skip(at, end)) ||
+    return !s->ds->w.eof && (at >= end || (*at == '"' && !sl_jscan_skip(at, end)) ||
                          (end - at < 3 && !memcmp(at, "\xEF\xBB\xBF", (size_t)(end - at))));
 }
 
@@ -684,18 +683,18 @@ static int cut_off(const jg_stream *s, const char *at, const char *end)
  * number that goes on. */
 static int whole(const jg_stream *s, const char *ve, const char *end)
 {
-    return ve && (ve < end || s->w.eof);
+    return ve && (ve < end || s->ds->w.eof);
 }
 
 /* A value whose end the scanner cannot find: more input may bring it,
  * unless it is a scalar of no bytes (a stray ',' '}' ':'). */
 static int unfinished(jg_dec *d, const jg_stream *s, const char *v, const char *what)
 {
-    if (!strchr("{[\"", *v) && !sl_jscan_skip(v, s->w.buf + s->w.len)) {
+    if (!strchr("{[\"", *v) && !sl_jscan_skip(v, s->ds->w.buf + s->ds->w.len)) {
         d->bad = v;
         return fail(d, "invalid JSON in ", what);
     }
-    if (!s->w.eof) return JS_MORE;
+    if (!s->ds->w.eof) return SL_DOC_MORE;
     d->bad = v;
     return fail(d, "invalid JSON", NULL);
 }
@@ -705,13 +704,13 @@ static int step_whole(jg_dec *d, jg_stream *s, const char *p, const char *end)
 {
     const char *ve = sl_jscan_skip(p, end);
     if (!whole(s, ve, end)) {
-        if (!s->w.eof) return JS_MORE;
+        if (!s->ds->w.eof) return SL_DOC_MORE;
         d->bad = p;
         return fail(d, "invalid JSON", NULL);
     }
-    if (decode_value(d, p, ve, 0)) return JS_FAIL;
-    s->pos = (size_t)(ve - s->w.buf);
-    return JS_STEP;
+    if (decode_value(d, p, ve, 0)) return SL_DOC_FAIL;
+    s->ds->pos = (size_t)(ve - s->ds->w.buf);
+    return SL_DOC_STEP;
 }
 
 /* The object at p: a wrapper to stream when its data array comes before
@@ -730,31 +729,31 @@ static int step_object(jg_dec *d, jg_stream *s, const char *p, const char *end)
             s->n = 0;
             s->wrapped = 1;
             s->wrap_n = it.n;
-            s->pos = (size_t)(v + 1 - s->w.buf);
-            return JS_STEP;
+            s->ds->pos = (size_t)(v + 1 - s->ds->w.buf);
+            return SL_DOC_STEP;
         }
         ve = sl_jscan_skip(v, end);
         if (!whole(s, ve, end)) {
-            if (!s->w.eof) return JS_MORE;
+            if (!s->ds->w.eof) return SL_DOC_MORE;
             break;
         }
         sl_jscan_resume(&it, ve);
     }
-    if (r < 0 && cut_off(s, it.p, end)) return JS_MORE;
+    if (r < 0 && cut_off(s, it.p, end)) return SL_DOC_MORE;
     return step_whole(d, s, p, end);
 }
 
 static int step_top(jg_dec *d, jg_stream *s, const char *p, const char *end)
 {
     p = sl_jscan_ws(p, end);
-    s->pos = (size_t)(p - s->w.buf);
-    if (p == end) return s->w.eof ? JS_DONE : JS_MORE;
+    s->ds->pos = (size_t)(p - s->ds->w.buf);
+    if (p == end) return s->ds->w.eof ? SL_DOC_DONE : SL_DOC_MORE;
     if (*p == '[') {
         s->mode = JM_ARRAY;
         s->n = 0;
         s->wrapped = 0;
-        s->pos++;
-        return JS_STEP;
+        s->ds->pos++;
+        return SL_DOC_STEP;
     }
     if (*p == '{') return step_object(d, s, p, end);
     return step_whole(d, s, p, end);
@@ -767,19 +766,19 @@ static int step_array(jg_dec *d, jg_stream *s, const char *p, const char *end)
     const char *k, *v, *ve;
     size_t kl;
     int r = sl_jscan_enter(&it, &k, &kl, &v);
-    if (r < 0) return cut_off(s, it.p, end) ? JS_MORE : scan_error(d, &it, "data");
+    if (r < 0) return cut_off(s, it.p, end) ? SL_DOC_MORE : scan_error(d, &it, "data");
     if (r == 0) {
         s->mode = s->wrapped ? JM_WRAP : JM_TOP;
         s->n = s->wrap_n;
-        s->pos = (size_t)(it.p - s->w.buf);
-        return JS_STEP;
+        s->ds->pos = (size_t)(it.p - s->ds->w.buf);
+        return SL_DOC_STEP;
     }
     ve = sl_jscan_skip(v, end);
     if (!whole(s, ve, end)) return unfinished(d, s, v, "data");
-    if (decode_value(d, v, ve, 1)) return JS_FAIL;
+    if (decode_value(d, v, ve, 1)) return SL_DOC_FAIL;
     s->n = it.n;
-    s->pos = (size_t)(ve - s->w.buf);
-    return JS_STEP;
+    s->ds->pos = (size_t)(ve - s->ds->w.buf);
+    return SL_DOC_STEP;
 }
 
 /* The wrapper's members after its data array: skipped. */
@@ -789,47 +788,44 @@ static int step_wrap(jg_dec *d, jg_stream *s, const char *p, const char *end)
     const char *k, *v, *ve;
     size_t kl;
     int r = sl_jscan_enter(&it, &k, &kl, &v);
-    if (r < 0) return cut_off(s, it.p, end) ? JS_MORE : scan_error(d, &it, "trace");
+    if (r < 0) return cut_off(s, it.p, end) ? SL_DOC_MORE : scan_error(d, &it, "trace");
     if (r == 0) {
         s->mode = JM_TOP;
-        s->pos = (size_t)(it.p - s->w.buf);
-        return JS_STEP;
+        s->ds->pos = (size_t)(it.p - s->ds->w.buf);
+        return SL_DOC_STEP;
     }
     ve = sl_jscan_skip(v, end);
     if (!whole(s, ve, end)) return unfinished(d, s, v, "trace");
     s->n = it.n;
-    s->pos = (size_t)(ve - s->w.buf);
-    return JS_STEP;
+    s->ds->pos = (size_t)(ve - s->ds->w.buf);
+    return SL_DOC_STEP;
 }
 
-static int stream_step(jg_dec *d, jg_stream *s)
+static int stream_step(void *ctx, sl_docstream *ds)
 {
-    if (!s->w.buf) return JS_MORE; /* nothing read yet */
-    const char *p = s->w.buf + s->pos, *end = s->w.buf + s->w.len;
-    if (s->mode == JM_ARRAY) return step_array(d, s, p, end);
-    if (s->mode == JM_WRAP) return step_wrap(d, s, p, end);
-    return step_top(d, s, p, end);
-}
-
-static void input_error(sl_input *in, char *err, size_t errlen)
-{
-    snprintf(err, errlen, "%s", *sl_input_error(in) ? sl_input_error(in) : "out of memory");
-}
-
-/* Broken JSON at d->bad: reject it and the rest of the input. */
-static int reject_rest(jg_dec *d, jg_stream *s, sl_input *in, char *err, size_t errlen)
-{
-    char why[sizeof d->err + 32];
-    snprintf(why, sizeof why, "%s at line %llu", d->err, (unsigned long long)line_at(d, d->bad));
-    int r = sl_window_more(&s->w, in, (size_t)(d->bad - s->w.buf));
-    while (r > 0) r = sl_window_more(&s->w, in, 0);
-    if (r < 0) {
-        input_error(in, err, errlen);
-        return -1;
+    jg_stream *s = ctx;
+    jg_dec *d = s->d;
+    const char *p = ds->w.buf + ds->pos, *end = ds->w.buf + ds->w.len;
+    int r;
+    if (s->mode == JM_ARRAY) r = step_array(d, s, p, end);
+    else if (s->mode == JM_WRAP) r = step_wrap(d, s, p, end);
+    else r = step_top(d, s, p, end);
+    if (r == SL_DOC_FAIL) {
+        /* Broken JSON at d->bad: it and the rest of the input are rejected. */
+        ds->bad = d->bad;
+        snprintf(ds->why, sizeof ds->why, "%s at line %llu", d->err,
+                 (unsigned long long)line_at(d, d->bad));
     }
-    reject(d, s->w.buf, why, s->w.buf, s->w.len);
-    return 0;
+    return r;
 }
+
+static void stream_reject(void *ctx, uint64_t line, const char *why, const char *text, size_t len)
+{
+    jg_stream *s = ctx;
+    sl_sink_reject(s->d->sink, line, why, text, len);
+}
+
+static const sl_docformat jg_document = {stream_step, stream_reject};
 
 static void dec_free(jg_dec *d)
 {
@@ -848,28 +844,17 @@ static int jaeger_decode(sl_input *in, sl_sink *sink, char *err, size_t errlen)
 {
     jg_dec d;
     jg_stream s;
-    int r, rc = 0;
+    sl_docstream ds;
     memset(&d, 0, sizeof d);
     memset(&s, 0, sizeof s);
     d.sink = sink;
-    sl_window_init(&s.w, JG_CHUNK);
-    d.lines = &s.w.lines;
-    while (!d.stop && (r = stream_step(&d, &s)) != JS_DONE) {
-        if (r == JS_FAIL) {
-            rc = reject_rest(&d, &s, in, err, errlen);
-            break;
-        }
-        if (r == JS_STEP) continue;
-        int m = sl_window_more(&s.w, in, s.pos);
-        s.pos = 0;
-        if (m < 0) {
-            input_error(in, err, errlen);
-            rc = -1;
-            break;
-        }
-    }
+    s.d = &d;
+    s.ds = &ds;
+    sl_docstream_init(&ds, JG_CHUNK);
+    d.lines = &ds.w.lines;
+    int rc = sl_docstream_run(&ds, in, &jg_document, &s, &d.stop, err, errlen);
     d.lines = NULL;
-    sl_window_free(&s.w);
+    sl_docstream_free(&ds);
     dec_free(&d);
     return rc;
 }

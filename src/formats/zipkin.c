@@ -40,6 +40,7 @@
  *   5. Export writes one JSON array that POST /api/v2/spans accepts, one
  *      trace at a time; importing it again gives back the same rows.
  */
+#include "formats/docstream.h"
 #include "formats/export.h"
 #include "formats/format.h"
 #include "base/json.h"
@@ -508,16 +509,15 @@ static void zk_span(zk_dec *d, const char *text, size_t len, uint64_t line, int 
 #define ZK_CHUNK (256u << 10)
 #endif
 
-/* What a step did: a fatal error (message in d->err), needs more input, moved
- * on, or reached the end (or a stop). */
-enum { ZS_FAIL = -1, ZS_MORE, ZS_STEP, ZS_DONE };
-
 /* Where an open array is: just past '[', before an element, after one. */
 enum { ZA_FIRST, ZA_ELEM, ZA_AFTER };
 
+/* The walk's state; a step answers SL_DOC_* (formats/docstream.h), a
+ * fatal SL_DOC_FAIL with its message in d->err. */
 typedef struct zk_stream {
-    sl_window w;
-    int eof;       /* w.eof: what is held is all that is left */
+    zk_dec *d;
+    int started;   /* past the byte order mark, if any */
+    int eof;       /* the window's eof: what is held is all that is left */
     int depth;     /* arrays open (at most 2) */
     int state[2];  /* ZA_* of each open array */
 } zk_stream;
@@ -559,7 +559,7 @@ static int zk_skip_value(zk_dec *d)
 }
 
 /* The element at pos: a span object, or (at depth < 2) an array, opened.
- * ZS_DONE after a rejected truncated element (it stops the import). */
+ * SL_DOC_DONE after a rejected truncated element (it stops the import). */
 static int zk_element(zk_dec *d, zk_stream *s)
 {
     size_t start = d->pos;
@@ -568,7 +568,7 @@ static int zk_element(zk_dec *d, zk_stream *s)
     if (c == '[' && s->depth < 2) {
         d->pos++;
         s->state[s->depth++] = ZA_FIRST;
-        return ZS_STEP;
+        return SL_DOC_STEP;
     }
     int cut = zk_skip_value(d);
     /* A value that reaches the window's end may go on (a scalar): look again
@@ -576,15 +576,15 @@ static int zk_element(zk_dec *d, zk_stream *s)
     if (!s->eof && (cut || d->pos >= d->len)) {
         d->pos = start;
         d->line = line;
-        return ZS_MORE;
+        return SL_DOC_MORE;
     }
     if (cut) {
         zk_reject(d, line, "unexpected end of input inside a span", d->doc + start, d->len - start);
-        return ZS_DONE;
+        return SL_DOC_DONE;
     }
     if (c == '{') zk_span(d, d->doc + start, d->pos - start, line, 0);
     else zk_reject(d, line, "not a span object", d->doc + start, d->pos - start);
-    return ZS_STEP;
+    return SL_DOC_STEP;
 }
 
 /* "line N: unexpected end of input: missing ']'" */
@@ -592,16 +592,16 @@ static int zk_missing_bracket(zk_dec *d)
 {
     snprintf(d->err, d->errlen, "line %llu: unexpected end of input: missing ']'",
              (unsigned long long)d->line);
-    return ZS_FAIL;
+    return SL_DOC_FAIL;
 }
 
 /* One step inside the innermost open array. */
 static int zk_step_array(zk_dec *d, zk_stream *s)
 {
     int *st = &s->state[s->depth - 1];
-    if (d->stop) return ZS_DONE;
+    if (d->stop) return SL_DOC_DONE;
     zk_skip_ws(d);
-    if (d->pos >= d->len) return s->eof ? zk_missing_bracket(d) : ZS_MORE;
+    if (d->pos >= d->len) return s->eof ? zk_missing_bracket(d) : SL_DOC_MORE;
     char c = d->doc[d->pos];
     if (*st == ZA_FIRST) {
         *st = ZA_ELEM;
@@ -610,77 +610,81 @@ static int zk_step_array(zk_dec *d, zk_stream *s)
             s->depth--;
             if (s->depth) s->state[s->depth - 1] = ZA_AFTER;
         }
-        return ZS_STEP;
+        return SL_DOC_STEP;
     }
     if (*st == ZA_ELEM) {
         *st = ZA_AFTER; /* the element may open an array, which ends in AFTER */
         int r = zk_element(d, s);
-        if (r == ZS_MORE) *st = ZA_ELEM;
+        if (r == SL_DOC_MORE) *st = ZA_ELEM;
         return r;
     }
     d->pos++;
     if (c == ']') {
         s->depth--;
         if (s->depth) s->state[s->depth - 1] = ZA_AFTER;
-        return ZS_STEP;
+        return SL_DOC_STEP;
     }
     if (c != ',') {
         snprintf(d->err, d->errlen, "line %llu: expected ',' or ']' after a span, found '%c'",
                  (unsigned long long)d->line, c);
-        return ZS_FAIL;
+        return SL_DOC_FAIL;
     }
     *st = ZA_ELEM;
-    return ZS_STEP;
+    return SL_DOC_STEP;
 }
 
 /* One step between top-level values. */
 static int zk_step_top(zk_dec *d, zk_stream *s)
 {
     zk_skip_ws(d);
-    if (d->stop) return ZS_DONE;
-    if (d->pos >= d->len) return s->eof ? ZS_DONE : ZS_MORE;
+    if (d->stop) return SL_DOC_DONE;
+    if (d->pos >= d->len) return s->eof ? SL_DOC_DONE : SL_DOC_MORE;
     char c = d->doc[d->pos];
     if (c != '{' && c != '[') {
         snprintf(d->err, d->errlen,
                  "line %llu: expected a Zipkin span object or an array of spans, found '%c'",
                  (unsigned long long)d->line, c);
-        return ZS_FAIL;
+        return SL_DOC_FAIL;
     }
     return zk_element(d, s);
 }
 
-/* Drop what was consumed and read more; the window moves, so does doc. */
-static int zk_more(zk_dec *d, zk_stream *s, sl_input *in)
+/* One step, with d->doc, len and pos on the window.  A byte order mark
+ * is looked for at the start only. */
+static int zk_doc_step(void *ctx, sl_docstream *ds)
 {
-    int r = sl_window_more(&s->w, in, d->pos);
-    d->pos = 0;
-    d->doc = s->w.buf;
-    d->len = s->w.len;
-    s->eof = s->w.eof;
-    if (r < 0) {
-        snprintf(d->err, d->errlen, "%s", *sl_input_error(in) ? sl_input_error(in) : "out of memory");
-        return -1;
+    zk_stream *s = ctx;
+    zk_dec *d = s->d;
+    int r = SL_DOC_STEP;
+    d->doc = ds->w.buf;
+    d->len = ds->w.len;
+    d->pos = ds->pos;
+    s->eof = ds->w.eof;
+    if (!s->started) {
+        if (!s->eof && d->len < 3) return SL_DOC_MORE;
+        s->started = 1;
+        if (d->len >= 3 && memcmp(d->doc, "\xEF\xBB\xBF", 3) == 0) d->pos = 3;
+    } else {
+        r = s->depth ? zk_step_array(d, s) : zk_step_top(d, s);
     }
-    return 0;
+    ds->pos = d->pos;
+    return r;
 }
 
-static int zk_walk(zk_dec *d, sl_input *in)
+static const sl_docformat zk_document = {zk_doc_step, NULL};
+
+static int zk_walk(zk_dec *d, sl_input *in, char *err, size_t errlen)
 {
+    sl_docstream ds;
     zk_stream s;
-    int r = ZS_MORE, rc = 0;
     memset(&s, 0, sizeof s);
-    sl_window_init(&s.w, ZK_CHUNK);
-    /* A byte order mark is looked for at the start only. */
-    while (!s.eof && s.w.len < 3 && !(rc = zk_more(d, &s, in)))
-        ;
-    if (!rc && d->len >= 3 && memcmp(d->doc, "\xEF\xBB\xBF", 3) == 0) d->pos = 3;
-    while (!rc) {
-        r = s.depth ? zk_step_array(d, &s) : zk_step_top(d, &s);
-        if (r == ZS_DONE) break;
-        if (r == ZS_FAIL) rc = -1;
-        else if (r == ZS_MORE) rc = zk_more(d, &s, in);
-    }
-    sl_window_free(&s.w);
+    s.d = d;
+    sl_docstream_init(&ds, ZK_CHUNK);
+    d->err = ds.why;
+    d->errlen = sizeof ds.why;
+    int rc = sl_docstream_run(&ds, in, &zk_document, &s, &d->stop, err, errlen);
+    sl_docstream_free(&ds);
+    d->err = NULL;
     d->doc = NULL;
     d->len = d->pos = 0;
     return rc;
@@ -692,9 +696,7 @@ static int zk_decode(sl_input *in, sl_sink *sink, char *err, size_t errlen)
     memset(&d, 0, sizeof d);
     d.line = 1;
     d.sink = sink;
-    d.err = err;
-    d.errlen = errlen;
-    int rc = zk_walk(&d, in);
+    int rc = zk_walk(&d, in, err, errlen);
     for (size_t i = 0; i < d.ndefer && !d.stop; i++)
         zk_span(&d, d.defer[i].text, d.defer[i].len, d.defer[i].line, 1);
     for (size_t i = 0; i < d.ndefer; i++) free(d.defer[i].text);
