@@ -46,6 +46,9 @@
 #include <strings.h>
 
 #include "base/attrs.h"
+#include "base/buf.h"
+#include "base/hash.h"
+#include "base/map.h"
 #include "formats/docstream.h"
 #include "formats/export.h"
 #include "formats/format.h"
@@ -54,75 +57,73 @@
 
 /* ---- Span id set of one trace ---------------------------------------------- */
 
-/* The spanIDs of a trace, as raw text slices of the document. */
+/* The spanIDs of a trace, as raw text slices of the document (not copied:
+ * the set lives while the trace is in the window), compared without case
+ * (hex ids).  An sl_map (base/map.h) takes the hash of an id to the first
+ * of its entries; entries of equal hash are chained. */
+typedef struct idset_entry {
+    const char *p;
+    size_t len;
+    size_t next; /* next entry of the same hash, + 1; 0 ends */
+} idset_entry;
+
 typedef struct idset {
-    const char **p; /* slot -> id text, NULL = empty */
-    size_t *len;
-    size_t cap, n;  /* cap is a power of two */
+    sl_map index; /* id hash -> entry index + 1 */
+    idset_entry *e;
+    size_t n, cap;
 } idset;
 
+/* base/hash.h's hash of the lower-cased id, folded in pieces. */
 static uint64_t id_hash(const char *s, size_t n)
 {
+    char low[64];
     uint64_t h = SL_HASH_INIT;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c >= 'A' && c <= 'Z') c = (unsigned char)(c - 'A' + 'a'); /* hex ids: any case */
-        h = (h ^ c) * 0x100000001b3ULL;
+    while (n) {
+        size_t k = n < sizeof low ? n : sizeof low;
+        for (size_t i = 0; i < k; i++) {
+            char c = s[i];
+            low[i] = c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+        }
+        h = sl_hash_bytes(h, low, k);
+        s += k;
+        n -= k;
     }
     return h;
 }
 
-static size_t idset_slot(const idset *s, const char *id, size_t n)
-{
-    size_t i = (size_t)id_hash(id, n) & (s->cap - 1);
-    while (s->p[i] && !(s->len[i] == n && !strncasecmp(s->p[i], id, n))) i = (i + 1) & (s->cap - 1);
-    return i;
-}
-
 static int idset_has(const idset *s, const char *id)
 {
-    return s->cap && id && s->p[idset_slot(s, id, strlen(id))];
+    if (!s->n || !id) return 0;
+    size_t n = strlen(id);
+    const uint64_t *head = sl_map_get(&s->index, id_hash(id, n));
+    for (size_t i = head ? (size_t)*head : 0; i; i = s->e[i - 1].next)
+        if (s->e[i - 1].len == n && !strncasecmp(s->e[i - 1].p, id, n)) return 1;
+    return 0;
 }
 
 static int idset_add(idset *s, const char *id, size_t n)
 {
-    if (2 * (s->n + 1) > s->cap) {
-        idset old = *s;
-        size_t cap = old.cap ? old.cap * 2 : 64;
-        s->p = calloc(cap, sizeof *s->p);
-        s->len = calloc(cap, sizeof *s->len);
-        if (!s->p || !s->len) {
-            free(s->p);
-            free(s->len);
-            *s = old;
-            return -1;
-        }
-        s->cap = cap;
-        s->n = 0;
-        for (size_t i = 0; i < old.cap; i++)
-            if (old.p[i]) idset_add(s, old.p[i], old.len[i]);
-        free(old.p);
-        free(old.len);
-    }
-    size_t i = idset_slot(s, id, n);
-    if (!s->p[i]) {
-        s->p[i] = id;
-        s->len[i] = n;
-        s->n++;
-    }
+    int created;
+    uint64_t *head = sl_map_put(&s->index, id_hash(id, n), &created);
+    if (!head) return -1;
+    for (size_t i = created ? 0 : (size_t)*head; i; i = s->e[i - 1].next)
+        if (s->e[i - 1].len == n && !strncasecmp(s->e[i - 1].p, id, n)) return 0;
+    if (sl_array_reserve(&s->e, &s->cap, s->n + 1, sizeof *s->e, 64)) return -1;
+    s->e[s->n] = (idset_entry){id, n, created ? 0 : (size_t)*head};
+    *head = ++s->n;
     return 0;
 }
 
 static void idset_clear(idset *s)
 {
-    if (s->cap) memset(s->p, 0, s->cap * sizeof *s->p);
+    sl_map_clear(&s->index);
     s->n = 0;
 }
 
 static void idset_free(idset *s)
 {
-    free(s->p);
-    free(s->len);
+    sl_map_free(&s->index);
+    free(s->e);
 }
 
 /* ---- Decoder state ------------------------------------------------------------ */
@@ -263,13 +264,8 @@ static int set_processes(jg_dec *d, const char *p, const char *pe)
     if (!p) return 0;
     if (!(d->proc_tree = sl_json_parse(p, (size_t)(pe - p), d->err, sizeof d->err))) return -1;
     for (const cJSON *m = cJSON_IsObject(d->proc_tree) ? d->proc_tree->child : NULL; m; m = m->next) {
-        if (d->nprocs == d->proc_cap) {
-            size_t cap = d->proc_cap ? 2 * d->proc_cap : 8;
-            jg_proc *np = realloc(d->procs, cap * sizeof *np);
-            if (!np) return fail(d, "out of memory", NULL);
-            d->procs = np;
-            d->proc_cap = cap;
-        }
+        if (sl_array_reserve(&d->procs, &d->proc_cap, d->nprocs + 1, sizeof *d->procs, 8))
+            return fail(d, "out of memory", NULL);
         jg_proc *pr = &d->procs[d->nprocs];
         if (process_resource(d, &d->resource, m, &pr->service)) return -1;
         pr->id = m->string;
@@ -878,7 +874,7 @@ const sl_format sl_format_jaeger = {"jaeger", jaeger_detect, jaeger_decode};
 typedef struct jg_out {
     size_t *proc; /* process index of each span */
     size_t *first; /* first span of each process */
-    size_t cap;
+    size_t proc_cap, first_cap;
 } jg_out;
 
 static int same_str(const char *a, const char *b) { return a == b || (a && b && !strcmp(a, b)); }
@@ -1071,13 +1067,9 @@ static int jaeger_trace(sl_export_out *o, const sl_span *spans, size_t n)
 {
     jg_out *s = o->state;
     if (!s && !(s = o->state = calloc(1, sizeof *s))) return -1;
-    if (n > s->cap) {
-        size_t *p = realloc(s->proc, n * sizeof *p), *f = p ? realloc(s->first, n * sizeof *f) : NULL;
-        if (p) s->proc = p;
-        if (!p || !f) return -1;
-        s->first = f;
-        s->cap = n;
-    }
+    if (sl_array_reserve(&s->proc, &s->proc_cap, n, sizeof *s->proc, 64) ||
+        sl_array_reserve(&s->first, &s->first_cap, n, sizeof *s->first, 64))
+        return -1;
     size_t np = assign_processes(s, spans, n);
     sl_buf *b = &o->buf;
     if (o->ntraces) sl_buf_putc(b, ',');

@@ -41,6 +41,7 @@
 #include <string.h>
 
 #include "base/attrs.h"
+#include "base/buf.h"
 #include "formats/docstream.h"
 #include "formats/export.h"
 #include "formats/format.h"
@@ -1318,7 +1319,7 @@ typedef struct otlp_out {
     uint64_t *hash;          /* key hash of each group */
     size_t *mark;            /* scope group -> resource group + 1 it was listed for */
     size_t *order;           /* scope groups of one resource group, in order */
-    size_t cap, gcap;
+    size_t cap;              /* of every array above */
 } otlp_out;
 
 static void otlp_out_free(otlp_out *s)
@@ -1333,22 +1334,18 @@ static void otlp_out_free(otlp_out *s)
     free(s);
 }
 
-static int grow(void *pp, size_t n, size_t size)
-{
-    void *p = realloc(*(void **)pp, n * size);
-    if (!p) return -1;
-    *(void **)pp = p;
-    return 0;
-}
-
+/* Room for n spans in every array; they share one capacity (each grows
+ * from the same one to the same one). */
 static int otlp_out_reserve(otlp_out *s, size_t n)
 {
-    if (n <= s->cap) return 0;
-    size_t cap = n < 64 ? 64 : n;
-    if (grow(&s->rgroup, cap, sizeof(size_t)) || grow(&s->sgroup, cap, sizeof(size_t)) ||
-        grow(&s->first, cap, sizeof(size_t)) || grow(&s->hash, cap, sizeof(uint64_t)) ||
-        grow(&s->mark, cap, sizeof(size_t)) || grow(&s->order, cap, sizeof(size_t)))
-        return -1;
+    void *arrays[] = {&s->rgroup, &s->sgroup, &s->first, &s->hash, &s->mark, &s->order};
+    size_t sizes[] = {sizeof(size_t), sizeof(size_t), sizeof(size_t), sizeof(uint64_t),
+                      sizeof(size_t), sizeof(size_t)};
+    size_t cap = s->cap;
+    for (size_t i = 0; i < sizeof arrays / sizeof arrays[0]; i++) {
+        cap = s->cap;
+        if (sl_array_reserve(arrays[i], &cap, n, sizes[i], 64)) return -1;
+    }
     s->cap = cap;
     return 0;
 }

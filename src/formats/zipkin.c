@@ -40,6 +40,9 @@
  *   5. Export writes one JSON array that POST /api/v2/spans accepts, one
  *      trace at a time; importing it again gives back the same rows.
  */
+#include "base/buf.h"
+#include "base/hash.h"
+#include "base/map.h"
 #include "formats/docstream.h"
 #include "formats/export.h"
 #include "formats/format.h"
@@ -134,72 +137,23 @@ static int zk_all_zero(const char *s)
 
 /* ---- Timestamp index (requirement 4) -------------------------------------- */
 
-/* Open addressing map from a 64-bit key hash to the earliest start seen.
- * Keys are hashes, not strings, so it costs 16 bytes a span; a collision
+/* Maps (base/map.h) from a 64-bit key hash to the earliest start seen.
+ * Keys are hashes, not strings, so an entry is 16 bytes; a collision
  * can only misplace a span that had no timestamp at all. */
-typedef struct zk_tsmap {
-    uint64_t *keys; /* 0 = empty slot */
-    int64_t *vals;
-    size_t cap, n;  /* cap is a power of two */
-} zk_tsmap;
-
-static void tsmap_free(zk_tsmap *m)
+static int tsmap_put_min(sl_map *m, uint64_t key, int64_t v)
 {
-    free(m->keys);
-    free(m->vals);
-    memset(m, 0, sizeof *m);
-}
-
-static size_t tsmap_slot(const zk_tsmap *m, uint64_t key)
-{
-    size_t i = (size_t)(key * 0x9E3779B97F4A7C15ULL) & (m->cap - 1);
-    while (m->keys[i] && m->keys[i] != key) i = (i + 1) & (m->cap - 1);
-    return i;
-}
-
-static int tsmap_grow(zk_tsmap *m)
-{
-    zk_tsmap g = {NULL, NULL, m->cap ? m->cap * 2 : 1024, 0};
-    g.keys = calloc(g.cap, sizeof *g.keys);
-    g.vals = malloc(g.cap * sizeof *g.vals);
-    if (!g.keys || !g.vals) {
-        tsmap_free(&g);
-        return -1;
-    }
-    for (size_t i = 0; i < m->cap; i++) {
-        if (!m->keys[i]) continue;
-        size_t j = tsmap_slot(&g, m->keys[i]);
-        g.keys[j] = m->keys[i];
-        g.vals[j] = m->vals[i];
-        g.n++;
-    }
-    tsmap_free(m);
-    *m = g;
+    int created;
+    uint64_t *slot = sl_map_put(m, key, &created);
+    if (!slot) return -1;
+    if (created || v < (int64_t)*slot) *slot = (uint64_t)v;
     return 0;
 }
 
-static int tsmap_put_min(zk_tsmap *m, uint64_t key, int64_t v)
+static int tsmap_get(const sl_map *m, uint64_t key, int64_t *v)
 {
-    if (!key) key = 1;
-    if ((m->n + 1) * 4 > m->cap * 3 && tsmap_grow(m)) return -1;
-    size_t i = tsmap_slot(m, key);
-    if (!m->keys[i]) {
-        m->keys[i] = key;
-        m->vals[i] = v;
-        m->n++;
-    } else if (v < m->vals[i]) {
-        m->vals[i] = v;
-    }
-    return 0;
-}
-
-static int tsmap_get(const zk_tsmap *m, uint64_t key, int64_t *v)
-{
-    if (!m->cap) return -1;
-    if (!key) key = 1;
-    size_t i = tsmap_slot(m, key);
-    if (!m->keys[i]) return -1;
-    *v = m->vals[i];
+    const uint64_t *slot = sl_map_get(m, key);
+    if (!slot) return -1;
+    *v = (int64_t)*slot;
     return 0;
 }
 
@@ -226,8 +180,8 @@ typedef struct zk_dec {
     char *err;           /* fatal error message (caller's buffer) */
     size_t errlen;
     sl_buf attrs, res, events, msg, tmp; /* per-span JSON being built */
-    zk_tsmap by_span;    /* (trace, id) -> earliest start */
-    zk_tsmap by_trace;   /* trace -> earliest start */
+    sl_map by_span;      /* (trace, id) -> earliest start */
+    sl_map by_trace;     /* trace -> earliest start */
     zk_deferred *defer;  /* spans waiting for a timestamp */
     size_t ndefer, defcap;
 } zk_dec;
@@ -451,13 +405,7 @@ static int zk_resolve_start(const zk_dec *d, sl_span *sp)
 
 static int zk_defer(zk_dec *d, const char *text, size_t len, uint64_t line)
 {
-    if (d->ndefer == d->defcap) {
-        size_t cap = d->defcap ? d->defcap * 2 : 64;
-        zk_deferred *p = realloc(d->defer, cap * sizeof *p);
-        if (!p) return -1;
-        d->defer = p;
-        d->defcap = cap;
-    }
+    if (sl_array_reserve(&d->defer, &d->defcap, d->ndefer + 1, sizeof *d->defer, 64)) return -1;
     char *copy = malloc(len + 1);
     if (!copy) return -1;
     memcpy(copy, text, len);
@@ -695,6 +643,8 @@ static int zk_decode(sl_input *in, sl_sink *sink, char *err, size_t errlen)
     zk_dec d;
     memset(&d, 0, sizeof d);
     d.line = 1;
+    sl_map_init(&d.by_span);
+    sl_map_init(&d.by_trace);
     d.sink = sink;
     int rc = zk_walk(&d, in, err, errlen);
     for (size_t i = 0; i < d.ndefer && !d.stop; i++)
@@ -705,8 +655,8 @@ static int zk_decode(sl_input *in, sl_sink *sink, char *err, size_t errlen)
     sl_buf_free(&d.events);
     sl_buf_free(&d.msg);
     sl_buf_free(&d.tmp);
-    tsmap_free(&d.by_span);
-    tsmap_free(&d.by_trace);
+    sl_map_free(&d.by_span);
+    sl_map_free(&d.by_trace);
     free(d.defer);
     return rc;
 }
