@@ -630,7 +630,9 @@ static int decode_value(jg_dec *d, const char *p, const char *pe, int depth)
 
 /* ---- Streaming a document ----------------------------------------------------
  *
- * Rule 1's documents pass through a window (sl_window).  An array of traces,
+ * Rule 1's documents pass through a window, run by the document driver
+ * (formats/docstream.h: it drops, reads more, keeps line numbers and
+ * rejects the rest after broken JSON).  An array of traces,
  * and a {"data": [...]} wrapper whose first "data" or "spans" member is the
  * data array, are walked one element at a time: each trace is decoded by
  * decode_value() once it is whole in the window, then dropped, so memory

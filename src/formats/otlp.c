@@ -1112,8 +1112,10 @@ static int decode_lines(otlp_dec *d, sl_input *in, char *err, size_t errlen)
 
 /* ---- Streaming a document ------------------------------------------------
  *
- * Rule 5's document mode.  The input passes through a window (sl_window);
- * the top level of each TracesData -- its resourceSpans (resource_spans,
+ * Rule 5's document mode.  The input passes through a window run by the
+ * document driver (formats/docstream.h: it drops, reads more, keeps line
+ * numbers and rejects the rest after broken JSON); the top level of each
+ * TracesData -- its resourceSpans (resource_spans,
  * batches) arrays and Tempo's "trace" wrapper -- is walked one token group
  * at a time by a small state machine whose only hold on the window is an
  * offset, and each resourceSpans element is handed to

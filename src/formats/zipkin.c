@@ -177,7 +177,7 @@ typedef struct zk_dec {
     uint64_t line;       /* line of pos, 1-based */
     sl_sink *sink;
     int stop;            /* the sink asked to stop, or out of memory */
-    char *err;           /* fatal error message (caller's buffer) */
+    char *err;           /* fatal error message (the driver's ds.why) */
     size_t errlen;
     sl_buf attrs, res, events, msg, tmp; /* per-span JSON being built */
     sl_map by_span;      /* (trace, id) -> earliest start */
@@ -443,9 +443,11 @@ static void zk_span(zk_dec *d, const char *text, size_t len, uint64_t line, int 
 
 /* ---- The scanner (requirement 2) ----------------------------------------
  *
- * The input passes through a window (sl_window): a small state machine walks
- * the top level and up to two levels of arrays one token group at a time,
- * and each span is decoded once it is whole in the window, then dropped.  A
+ * The input passes through a window run by the document driver
+ * (formats/docstream.h: it drops, reads more and keeps the window's lines):
+ * a small state machine walks the top level and up to two levels of arrays
+ * one token group at a time, and each span is decoded once it is whole in
+ * the window, then dropped.  Zipkin counts its own lines as it scans.  A
  * step that meets the window's end before its value ends puts pos and line
  * back and asks for more; the window drops what was consumed and at least
  * doubles what it holds, so memory stays within about twice the biggest
