@@ -46,6 +46,10 @@
 #include <strings.h>
 
 #include "base/attrs.h"
+#include "base/buf.h"
+#include "base/hash.h"
+#include "base/map.h"
+#include "formats/docstream.h"
 #include "formats/export.h"
 #include "formats/format.h"
 #include "base/json.h"
@@ -53,75 +57,73 @@
 
 /* ---- Span id set of one trace ---------------------------------------------- */
 
-/* The spanIDs of a trace, as raw text slices of the document. */
+/* The spanIDs of a trace, as raw text slices of the document (not copied:
+ * the set lives while the trace is in the window), compared without case
+ * (hex ids).  An sl_map (base/map.h) takes the hash of an id to the first
+ * of its entries; entries of equal hash are chained. */
+typedef struct idset_entry {
+    const char *p;
+    size_t len;
+    size_t next; /* next entry of the same hash, + 1; 0 ends */
+} idset_entry;
+
 typedef struct idset {
-    const char **p; /* slot -> id text, NULL = empty */
-    size_t *len;
-    size_t cap, n;  /* cap is a power of two */
+    sl_map index; /* id hash -> entry index + 1 */
+    idset_entry *e;
+    size_t n, cap;
 } idset;
 
+/* base/hash.h's hash of the lower-cased id, folded in pieces. */
 static uint64_t id_hash(const char *s, size_t n)
 {
+    char low[64];
     uint64_t h = SL_HASH_INIT;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c >= 'A' && c <= 'Z') c = (unsigned char)(c - 'A' + 'a'); /* hex ids: any case */
-        h = (h ^ c) * 0x100000001b3ULL;
+    while (n) {
+        size_t k = n < sizeof low ? n : sizeof low;
+        for (size_t i = 0; i < k; i++) {
+            char c = s[i];
+            low[i] = c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+        }
+        h = sl_hash_bytes(h, low, k);
+        s += k;
+        n -= k;
     }
     return h;
 }
 
-static size_t idset_slot(const idset *s, const char *id, size_t n)
-{
-    size_t i = (size_t)id_hash(id, n) & (s->cap - 1);
-    while (s->p[i] && !(s->len[i] == n && !strncasecmp(s->p[i], id, n))) i = (i + 1) & (s->cap - 1);
-    return i;
-}
-
 static int idset_has(const idset *s, const char *id)
 {
-    return s->cap && id && s->p[idset_slot(s, id, strlen(id))];
+    if (!s->n || !id) return 0;
+    size_t n = strlen(id);
+    const uint64_t *head = sl_map_get(&s->index, id_hash(id, n));
+    for (size_t i = head ? (size_t)*head : 0; i; i = s->e[i - 1].next)
+        if (s->e[i - 1].len == n && !strncasecmp(s->e[i - 1].p, id, n)) return 1;
+    return 0;
 }
 
 static int idset_add(idset *s, const char *id, size_t n)
 {
-    if (2 * (s->n + 1) > s->cap) {
-        idset old = *s;
-        size_t cap = old.cap ? old.cap * 2 : 64;
-        s->p = calloc(cap, sizeof *s->p);
-        s->len = calloc(cap, sizeof *s->len);
-        if (!s->p || !s->len) {
-            free(s->p);
-            free(s->len);
-            *s = old;
-            return -1;
-        }
-        s->cap = cap;
-        s->n = 0;
-        for (size_t i = 0; i < old.cap; i++)
-            if (old.p[i]) idset_add(s, old.p[i], old.len[i]);
-        free(old.p);
-        free(old.len);
-    }
-    size_t i = idset_slot(s, id, n);
-    if (!s->p[i]) {
-        s->p[i] = id;
-        s->len[i] = n;
-        s->n++;
-    }
+    int created;
+    uint64_t *head = sl_map_put(&s->index, id_hash(id, n), &created);
+    if (!head) return -1;
+    for (size_t i = created ? 0 : (size_t)*head; i; i = s->e[i - 1].next)
+        if (s->e[i - 1].len == n && !strncasecmp(s->e[i - 1].p, id, n)) return 0;
+    if (sl_array_reserve(&s->e, &s->cap, s->n + 1, sizeof *s->e, 64)) return -1;
+    s->e[s->n] = (idset_entry){id, n, created ? 0 : (size_t)*head};
+    *head = ++s->n;
     return 0;
 }
 
 static void idset_clear(idset *s)
 {
-    if (s->cap) memset(s->p, 0, s->cap * sizeof *s->p);
+    sl_map_clear(&s->index);
     s->n = 0;
 }
 
 static void idset_free(idset *s)
 {
-    free(s->p);
-    free(s->len);
+    sl_map_free(&s->index);
+    free(s->e);
 }
 
 /* ---- Decoder state ------------------------------------------------------------ */
@@ -262,13 +264,8 @@ static int set_processes(jg_dec *d, const char *p, const char *pe)
     if (!p) return 0;
     if (!(d->proc_tree = sl_json_parse(p, (size_t)(pe - p), d->err, sizeof d->err))) return -1;
     for (const cJSON *m = cJSON_IsObject(d->proc_tree) ? d->proc_tree->child : NULL; m; m = m->next) {
-        if (d->nprocs == d->proc_cap) {
-            size_t cap = d->proc_cap ? 2 * d->proc_cap : 8;
-            jg_proc *np = realloc(d->procs, cap * sizeof *np);
-            if (!np) return fail(d, "out of memory", NULL);
-            d->procs = np;
-            d->proc_cap = cap;
-        }
+        if (sl_array_reserve(&d->procs, &d->proc_cap, d->nprocs + 1, sizeof *d->procs, 8))
+            return fail(d, "out of memory", NULL);
         jg_proc *pr = &d->procs[d->nprocs];
         if (process_resource(d, &d->resource, m, &pr->service)) return -1;
         pr->id = m->string;
@@ -633,7 +630,9 @@ static int decode_value(jg_dec *d, const char *p, const char *pe, int depth)
 
 /* ---- Streaming a document ----------------------------------------------------
  *
- * Rule 1's documents pass through a window (sl_window).  An array of traces,
+ * Rule 1's documents pass through a window, run by the document driver
+ * (formats/docstream.h: it drops, reads more, keeps line numbers and
+ * rejects the rest after broken JSON).  An array of traces,
  * and a {"data": [...]} wrapper whose first "data" or "spans" member is the
  * data array, are walked one element at a time: each trace is decoded by
  * decode_value() once it is whole in the window, then dropped, so memory
@@ -654,17 +653,15 @@ static int decode_value(jg_dec *d, const char *p, const char *pe, int depth)
 #define JG_CHUNK (256u << 10)
 #endif
 
-/* What a step did: failed on broken JSON (d->bad, d->err), needs more input,
- * moved on, or reached the end of the input. */
-enum { JS_FAIL = -1, JS_MORE, JS_STEP, JS_DONE };
-
 /* Where the walk is: between top-level values, in the streamed array of
  * traces, or in the wrapper's members after its data array. */
 enum { JM_TOP, JM_ARRAY, JM_WRAP };
 
+/* The walk's state; a step answers SL_DOC_* (formats/docstream.h), on
+ * SL_DOC_FAIL with the broken JSON at d->bad and the message in d->err. */
 typedef struct jg_stream {
-    sl_window w;
-    size_t pos;   /* w.buf[0, pos) is consumed */
+    jg_dec *d;
+    sl_docstream *ds; /* the window: ds->w.buf[0, ds->pos) is consumed */
     int mode;     /* JM_* */
     int n;        /* elements (JM_ARRAY) or members (JM_WRAP) walked so far */
     int wrapped;  /* the array is a wrapper's data: its members follow */
@@ -676,7 +673,7 @@ typedef struct jg_stream {
  * yet, or on part of a byte order mark.) */
 static int cut_off(const jg_stream *s, const char *at, const char *end)
 {
-    return !s->w.eof && (at >= end || (*at == '"' && !sl_jscan_skip(at, end)) ||
+    return !s->ds->w.eof && (at >= end || (*at == '"' && !sl_jscan_skip(at, end)) ||
                          (end - at < 3 && !memcmp(at, "\xEF\xBB\xBF", (size_t)(end - at))));
 }
 
@@ -684,18 +681,18 @@ static int cut_off(const jg_stream *s, const char *at, const char *end)
  * number that goes on. */
 static int whole(const jg_stream *s, const char *ve, const char *end)
 {
-    return ve && (ve < end || s->w.eof);
+    return ve && (ve < end || s->ds->w.eof);
 }
 
 /* A value whose end the scanner cannot find: more input may bring it,
  * unless it is a scalar of no bytes (a stray ',' '}' ':'). */
 static int unfinished(jg_dec *d, const jg_stream *s, const char *v, const char *what)
 {
-    if (!strchr("{[\"", *v) && !sl_jscan_skip(v, s->w.buf + s->w.len)) {
+    if (!strchr("{[\"", *v) && !sl_jscan_skip(v, s->ds->w.buf + s->ds->w.len)) {
         d->bad = v;
         return fail(d, "invalid JSON in ", what);
     }
-    if (!s->w.eof) return JS_MORE;
+    if (!s->ds->w.eof) return SL_DOC_MORE;
     d->bad = v;
     return fail(d, "invalid JSON", NULL);
 }
@@ -705,13 +702,13 @@ static int step_whole(jg_dec *d, jg_stream *s, const char *p, const char *end)
 {
     const char *ve = sl_jscan_skip(p, end);
     if (!whole(s, ve, end)) {
-        if (!s->w.eof) return JS_MORE;
+        if (!s->ds->w.eof) return SL_DOC_MORE;
         d->bad = p;
         return fail(d, "invalid JSON", NULL);
     }
-    if (decode_value(d, p, ve, 0)) return JS_FAIL;
-    s->pos = (size_t)(ve - s->w.buf);
-    return JS_STEP;
+    if (decode_value(d, p, ve, 0)) return SL_DOC_FAIL;
+    s->ds->pos = (size_t)(ve - s->ds->w.buf);
+    return SL_DOC_STEP;
 }
 
 /* The object at p: a wrapper to stream when its data array comes before
@@ -730,31 +727,31 @@ static int step_object(jg_dec *d, jg_stream *s, const char *p, const char *end)
             s->n = 0;
             s->wrapped = 1;
             s->wrap_n = it.n;
-            s->pos = (size_t)(v + 1 - s->w.buf);
-            return JS_STEP;
+            s->ds->pos = (size_t)(v + 1 - s->ds->w.buf);
+            return SL_DOC_STEP;
         }
         ve = sl_jscan_skip(v, end);
         if (!whole(s, ve, end)) {
-            if (!s->w.eof) return JS_MORE;
+            if (!s->ds->w.eof) return SL_DOC_MORE;
             break;
         }
         sl_jscan_resume(&it, ve);
     }
-    if (r < 0 && cut_off(s, it.p, end)) return JS_MORE;
+    if (r < 0 && cut_off(s, it.p, end)) return SL_DOC_MORE;
     return step_whole(d, s, p, end);
 }
 
 static int step_top(jg_dec *d, jg_stream *s, const char *p, const char *end)
 {
     p = sl_jscan_ws(p, end);
-    s->pos = (size_t)(p - s->w.buf);
-    if (p == end) return s->w.eof ? JS_DONE : JS_MORE;
+    s->ds->pos = (size_t)(p - s->ds->w.buf);
+    if (p == end) return s->ds->w.eof ? SL_DOC_DONE : SL_DOC_MORE;
     if (*p == '[') {
         s->mode = JM_ARRAY;
         s->n = 0;
         s->wrapped = 0;
-        s->pos++;
-        return JS_STEP;
+        s->ds->pos++;
+        return SL_DOC_STEP;
     }
     if (*p == '{') return step_object(d, s, p, end);
     return step_whole(d, s, p, end);
@@ -767,19 +764,19 @@ static int step_array(jg_dec *d, jg_stream *s, const char *p, const char *end)
     const char *k, *v, *ve;
     size_t kl;
     int r = sl_jscan_enter(&it, &k, &kl, &v);
-    if (r < 0) return cut_off(s, it.p, end) ? JS_MORE : scan_error(d, &it, "data");
+    if (r < 0) return cut_off(s, it.p, end) ? SL_DOC_MORE : scan_error(d, &it, "data");
     if (r == 0) {
         s->mode = s->wrapped ? JM_WRAP : JM_TOP;
         s->n = s->wrap_n;
-        s->pos = (size_t)(it.p - s->w.buf);
-        return JS_STEP;
+        s->ds->pos = (size_t)(it.p - s->ds->w.buf);
+        return SL_DOC_STEP;
     }
     ve = sl_jscan_skip(v, end);
     if (!whole(s, ve, end)) return unfinished(d, s, v, "data");
-    if (decode_value(d, v, ve, 1)) return JS_FAIL;
+    if (decode_value(d, v, ve, 1)) return SL_DOC_FAIL;
     s->n = it.n;
-    s->pos = (size_t)(ve - s->w.buf);
-    return JS_STEP;
+    s->ds->pos = (size_t)(ve - s->ds->w.buf);
+    return SL_DOC_STEP;
 }
 
 /* The wrapper's members after its data array: skipped. */
@@ -789,47 +786,44 @@ static int step_wrap(jg_dec *d, jg_stream *s, const char *p, const char *end)
     const char *k, *v, *ve;
     size_t kl;
     int r = sl_jscan_enter(&it, &k, &kl, &v);
-    if (r < 0) return cut_off(s, it.p, end) ? JS_MORE : scan_error(d, &it, "trace");
+    if (r < 0) return cut_off(s, it.p, end) ? SL_DOC_MORE : scan_error(d, &it, "trace");
     if (r == 0) {
         s->mode = JM_TOP;
-        s->pos = (size_t)(it.p - s->w.buf);
-        return JS_STEP;
+        s->ds->pos = (size_t)(it.p - s->ds->w.buf);
+        return SL_DOC_STEP;
     }
     ve = sl_jscan_skip(v, end);
     if (!whole(s, ve, end)) return unfinished(d, s, v, "trace");
     s->n = it.n;
-    s->pos = (size_t)(ve - s->w.buf);
-    return JS_STEP;
+    s->ds->pos = (size_t)(ve - s->ds->w.buf);
+    return SL_DOC_STEP;
 }
 
-static int stream_step(jg_dec *d, jg_stream *s)
+static int stream_step(void *ctx, sl_docstream *ds)
 {
-    if (!s->w.buf) return JS_MORE; /* nothing read yet */
-    const char *p = s->w.buf + s->pos, *end = s->w.buf + s->w.len;
-    if (s->mode == JM_ARRAY) return step_array(d, s, p, end);
-    if (s->mode == JM_WRAP) return step_wrap(d, s, p, end);
-    return step_top(d, s, p, end);
-}
-
-static void input_error(sl_input *in, char *err, size_t errlen)
-{
-    snprintf(err, errlen, "%s", *sl_input_error(in) ? sl_input_error(in) : "out of memory");
-}
-
-/* Broken JSON at d->bad: reject it and the rest of the input. */
-static int reject_rest(jg_dec *d, jg_stream *s, sl_input *in, char *err, size_t errlen)
-{
-    char why[sizeof d->err + 32];
-    snprintf(why, sizeof why, "%s at line %llu", d->err, (unsigned long long)line_at(d, d->bad));
-    int r = sl_window_more(&s->w, in, (size_t)(d->bad - s->w.buf));
-    while (r > 0) r = sl_window_more(&s->w, in, 0);
-    if (r < 0) {
-        input_error(in, err, errlen);
-        return -1;
+    jg_stream *s = ctx;
+    jg_dec *d = s->d;
+    const char *p = ds->w.buf + ds->pos, *end = ds->w.buf + ds->w.len;
+    int r;
+    if (s->mode == JM_ARRAY) r = step_array(d, s, p, end);
+    else if (s->mode == JM_WRAP) r = step_wrap(d, s, p, end);
+    else r = step_top(d, s, p, end);
+    if (r == SL_DOC_FAIL) {
+        /* Broken JSON at d->bad: it and the rest of the input are rejected. */
+        ds->bad = d->bad;
+        snprintf(ds->why, sizeof ds->why, "%s at line %llu", d->err,
+                 (unsigned long long)line_at(d, d->bad));
     }
-    reject(d, s->w.buf, why, s->w.buf, s->w.len);
-    return 0;
+    return r;
 }
+
+static void stream_reject(void *ctx, uint64_t line, const char *why, const char *text, size_t len)
+{
+    jg_stream *s = ctx;
+    sl_sink_reject(s->d->sink, line, why, text, len);
+}
+
+static const sl_docformat jg_document = {stream_step, stream_reject};
 
 static void dec_free(jg_dec *d)
 {
@@ -848,28 +842,17 @@ static int jaeger_decode(sl_input *in, sl_sink *sink, char *err, size_t errlen)
 {
     jg_dec d;
     jg_stream s;
-    int r, rc = 0;
+    sl_docstream ds;
     memset(&d, 0, sizeof d);
     memset(&s, 0, sizeof s);
     d.sink = sink;
-    sl_window_init(&s.w, JG_CHUNK);
-    d.lines = &s.w.lines;
-    while (!d.stop && (r = stream_step(&d, &s)) != JS_DONE) {
-        if (r == JS_FAIL) {
-            rc = reject_rest(&d, &s, in, err, errlen);
-            break;
-        }
-        if (r == JS_STEP) continue;
-        int m = sl_window_more(&s.w, in, s.pos);
-        s.pos = 0;
-        if (m < 0) {
-            input_error(in, err, errlen);
-            rc = -1;
-            break;
-        }
-    }
+    s.d = &d;
+    s.ds = &ds;
+    sl_docstream_init(&ds, JG_CHUNK);
+    d.lines = &ds.w.lines;
+    int rc = sl_docstream_run(&ds, in, &jg_document, &s, &d.stop, err, errlen);
     d.lines = NULL;
-    sl_window_free(&s.w);
+    sl_docstream_free(&ds);
     dec_free(&d);
     return rc;
 }
@@ -893,7 +876,7 @@ const sl_format sl_format_jaeger = {"jaeger", jaeger_detect, jaeger_decode};
 typedef struct jg_out {
     size_t *proc; /* process index of each span */
     size_t *first; /* first span of each process */
-    size_t cap;
+    size_t proc_cap, first_cap;
 } jg_out;
 
 static int same_str(const char *a, const char *b) { return a == b || (a && b && !strcmp(a, b)); }
@@ -1086,13 +1069,9 @@ static int jaeger_trace(sl_export_out *o, const sl_span *spans, size_t n)
 {
     jg_out *s = o->state;
     if (!s && !(s = o->state = calloc(1, sizeof *s))) return -1;
-    if (n > s->cap) {
-        size_t *p = realloc(s->proc, n * sizeof *p), *f = p ? realloc(s->first, n * sizeof *f) : NULL;
-        if (p) s->proc = p;
-        if (!p || !f) return -1;
-        s->first = f;
-        s->cap = n;
-    }
+    if (sl_array_reserve(&s->proc, &s->proc_cap, n, sizeof *s->proc, 64) ||
+        sl_array_reserve(&s->first, &s->first_cap, n, sizeof *s->first, 64))
+        return -1;
     size_t np = assign_processes(s, spans, n);
     sl_buf *b = &o->buf;
     if (o->ntraces) sl_buf_putc(b, ',');

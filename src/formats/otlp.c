@@ -41,6 +41,8 @@
 #include <string.h>
 
 #include "base/attrs.h"
+#include "base/buf.h"
+#include "formats/docstream.h"
 #include "formats/export.h"
 #include "formats/format.h"
 #include "base/json.h"
@@ -1110,8 +1112,10 @@ static int decode_lines(otlp_dec *d, sl_input *in, char *err, size_t errlen)
 
 /* ---- Streaming a document ------------------------------------------------
  *
- * Rule 5's document mode.  The input passes through a window (sl_window);
- * the top level of each TracesData -- its resourceSpans (resource_spans,
+ * Rule 5's document mode.  The input passes through a window run by the
+ * document driver (formats/docstream.h: it drops, reads more, keeps line
+ * numbers and rejects the rest after broken JSON); the top level of each
+ * TracesData -- its resourceSpans (resource_spans,
  * batches) arrays and Tempo's "trace" wrapper -- is walked one token group
  * at a time by a small state machine whose only hold on the window is an
  * offset, and each resourceSpans element is handed to
@@ -1135,13 +1139,11 @@ static int decode_lines(otlp_dec *d, sl_input *in, char *err, size_t errlen)
 #endif
 #define OTLP_NEST 64 /* containers open at once: TracesData objects nested by "trace", arrays */
 
-/* What a step did: failed on broken JSON (d->bad, d->err), needs more
- * input, moved on, or reached the end of the input. */
-enum { ST_FAIL = -1, ST_MORE, ST_STEP, ST_DONE };
-
+/* The walk's state; a step answers SL_DOC_* (formats/docstream.h), on
+ * SL_DOC_FAIL with the broken JSON at d->bad and the message in d->err. */
 typedef struct otlp_stream {
-    sl_window w;
-    size_t pos;   /* w.buf[0, pos) is consumed */
+    otlp_dec *d;
+    sl_docstream *ds; /* the window: ds->w.buf[0, ds->pos) is consumed */
     int depth;    /* containers open */
     struct {
         char close; /* '}': a TracesData object; ']': its resourceSpans array */
@@ -1156,7 +1158,7 @@ static int cut_off(const otlp_stream *s, const char *at, const char *end)
 {
     /* (sl_jscan_ws() takes a byte order mark for whitespace: part of one
      * at the end may be one.) */
-    return !s->w.eof && (at >= end || (*at == '"' && !sl_jscan_skip(at, end)) ||
+    return !s->ds->w.eof && (at >= end || (*at == '"' && !sl_jscan_skip(at, end)) ||
                          (end - at < 3 && !memcmp(at, "\xEF\xBB\xBF", (size_t)(end - at))));
 }
 
@@ -1164,7 +1166,7 @@ static int cut_off(const otlp_stream *s, const char *at, const char *end)
  * may be a number that goes on. */
 static int whole(const otlp_stream *s, const char *ve, const char *end)
 {
-    return ve && (ve < end || s->w.eof);
+    return ve && (ve < end || s->ds->w.eof);
 }
 
 static int stream_push(otlp_dec *d, otlp_stream *s, const char *at, char close)
@@ -1172,21 +1174,21 @@ static int stream_push(otlp_dec *d, otlp_stream *s, const char *at, char close)
     if (s->depth == OTLP_NEST) return scan_error(d, at, "TracesData (nested too deeply)");
     s->open[s->depth].close = close;
     s->open[s->depth++].n = 0;
-    s->pos = (size_t)(at + 1 - s->w.buf);
-    return ST_STEP;
+    s->ds->pos = (size_t)(at + 1 - s->ds->w.buf);
+    return SL_DOC_STEP;
 }
 
 /* Between TracesData values: the next one opens. */
 static int step_top(otlp_dec *d, otlp_stream *s, const char *p, const char *end)
 {
     p = sl_jscan_ws(p, end);
-    s->pos = (size_t)(p - s->w.buf);
-    if (p == end) return s->w.eof ? ST_DONE : ST_MORE;
+    s->ds->pos = (size_t)(p - s->ds->w.buf);
+    if (p == end) return s->ds->w.eof ? SL_DOC_DONE : SL_DOC_MORE;
     if (*p != '{') {
-        if (cut_off(s, p, end)) return ST_MORE;
+        if (cut_off(s, p, end)) return SL_DOC_MORE;
         d->bad = p;
         snprintf(d->err, sizeof d->err, "expected a JSON object (OTLP TracesData)");
-        return ST_FAIL;
+        return SL_DOC_FAIL;
     }
     clear_resource(d);
     return stream_push(d, s, p, '}');
@@ -1199,11 +1201,11 @@ static int step_traces_data(otlp_dec *d, otlp_stream *s, const char *p, const ch
     const char *k, *v, *ve;
     size_t kl;
     int r = sl_jscan_enter(&it, &k, &kl, &v);
-    if (r < 0) return cut_off(s, it.p, end) ? ST_MORE : scan_error(d, it.p, "TracesData");
+    if (r < 0) return cut_off(s, it.p, end) ? SL_DOC_MORE : scan_error(d, it.p, "TracesData");
     if (r == 0) {
         s->depth--;
-        s->pos = (size_t)(it.p - s->w.buf);
-        return ST_STEP;
+        s->ds->pos = (size_t)(it.p - s->ds->w.buf);
+        return SL_DOC_STEP;
     }
     if ((key_is(k, kl, "resourceSpans", "resource_spans") || key_is(k, kl, "batches", NULL)) && *v == '[') {
         s->open[s->depth - 1].n = it.n;
@@ -1214,10 +1216,10 @@ static int step_traces_data(otlp_dec *d, otlp_stream *s, const char *p, const ch
         return stream_push(d, s, v, '}');
     }
     ve = sl_jscan_skip(v, end);
-    if (!whole(s, ve, end)) return s->w.eof ? scan_error(d, v, "TracesData") : ST_MORE;
+    if (!whole(s, ve, end)) return s->ds->w.eof ? scan_error(d, v, "TracesData") : SL_DOC_MORE;
     s->open[s->depth - 1].n = it.n;
-    s->pos = (size_t)(ve - s->w.buf);
-    return ST_STEP;
+    s->ds->pos = (size_t)(ve - s->ds->w.buf);
+    return SL_DOC_STEP;
 }
 
 /* The next element of a resourceSpans array, decoded once it is whole. */
@@ -1227,67 +1229,60 @@ static int step_resource_spans(otlp_dec *d, otlp_stream *s, const char *p, const
     const char *k, *e, *ee, *after;
     size_t kl;
     int r = sl_jscan_enter(&it, &k, &kl, &e);
-    if (r < 0) return cut_off(s, it.p, end) ? ST_MORE : scan_error(d, it.p, "resourceSpans");
+    if (r < 0) return cut_off(s, it.p, end) ? SL_DOC_MORE : scan_error(d, it.p, "resourceSpans");
     if (r == 0) {
         s->depth--;
-        s->pos = (size_t)(it.p - s->w.buf);
-        return ST_STEP;
+        s->ds->pos = (size_t)(it.p - s->ds->w.buf);
+        return SL_DOC_STEP;
     }
     ee = sl_jscan_skip(e, end);
     if (!whole(s, ee, end)) {
-        if (!s->w.eof) return ST_MORE;
+        if (!s->ds->w.eof) return SL_DOC_MORE;
         ee = end; /* cut off for good: decode what there is */
     }
-    if (decode_resource_spans(d, e, ee, &after)) return ST_FAIL;
+    if (decode_resource_spans(d, e, ee, &after)) return SL_DOC_FAIL;
     s->open[s->depth - 1].n = it.n;
-    s->pos = (size_t)(after - s->w.buf);
-    return ST_STEP;
+    s->ds->pos = (size_t)(after - s->ds->w.buf);
+    return SL_DOC_STEP;
 }
 
-static int stream_step(otlp_dec *d, otlp_stream *s)
+static int stream_step(void *ctx, sl_docstream *ds)
 {
-    if (!s->w.buf) return ST_MORE; /* nothing read yet */
-    const char *p = s->w.buf + s->pos, *end = s->w.buf + s->w.len;
-    if (!s->depth) return step_top(d, s, p, end);
-    if (s->open[s->depth - 1].close == '}') return step_traces_data(d, s, p, end);
-    return step_resource_spans(d, s, p, end);
-}
-
-/* Broken JSON at d->bad: reject it and the rest of the input. */
-static int reject_rest(otlp_dec *d, otlp_stream *s, sl_input *in, char *err, size_t errlen)
-{
-    int r = sl_window_more(&s->w, in, (size_t)(d->bad - s->w.buf));
-    while (r > 0) r = sl_window_more(&s->w, in, 0);
-    if (r < 0) {
-        snprintf(err, errlen, "%s", *sl_input_error(in) ? sl_input_error(in) : "out of memory");
-        return -1;
+    otlp_stream *s = ctx;
+    otlp_dec *d = s->d;
+    const char *p = ds->w.buf + ds->pos, *end = ds->w.buf + ds->w.len;
+    int r;
+    if (!s->depth) r = step_top(d, s, p, end);
+    else if (s->open[s->depth - 1].close == '}') r = step_traces_data(d, s, p, end);
+    else r = step_resource_spans(d, s, p, end);
+    if (r == SL_DOC_FAIL) {
+        /* Broken JSON at d->bad: it and the rest of the input are rejected. */
+        ds->bad = d->bad;
+        snprintf(ds->why, sizeof ds->why, "%s (the rest of the input is rejected)", d->err);
     }
-    char why[sizeof d->err + 64];
-    snprintf(why, sizeof why, "%s (the rest of the input is rejected)", d->err);
-    reject(d, s->w.buf, why, s->w.buf, s->w.len);
-    return 0;
+    return r;
 }
+
+static void stream_reject(void *ctx, uint64_t line, const char *why, const char *text, size_t len)
+{
+    otlp_stream *s = ctx;
+    sl_sink_reject(s->d->sink, line, why, text, len);
+}
+
+static const sl_docformat otlp_document = {stream_step, stream_reject};
 
 static int decode_document(otlp_dec *d, sl_input *in, char *err, size_t errlen)
 {
+    sl_docstream ds;
     otlp_stream s;
-    int r = ST_MORE, rc = 0;
     memset(&s, 0, sizeof s);
-    sl_window_init(&s.w, OTLP_CHUNK);
-    d->lines = &s.w.lines;
-    while (!d->stop && (r = stream_step(d, &s)) != ST_DONE && r != ST_FAIL) {
-        if (r == ST_STEP) continue;
-        int m = sl_window_more(&s.w, in, s.pos);
-        s.pos = 0;
-        if (m < 0) {
-            snprintf(err, errlen, "%s", *sl_input_error(in) ? sl_input_error(in) : "out of memory");
-            rc = -1;
-            break;
-        }
-    }
-    if (r == ST_FAIL && !d->stop) rc = reject_rest(d, &s, in, err, errlen);
+    s.d = d;
+    s.ds = &ds;
+    sl_docstream_init(&ds, OTLP_CHUNK);
+    d->lines = &ds.w.lines;
+    int rc = sl_docstream_run(&ds, in, &otlp_document, &s, &d->stop, err, errlen);
     d->lines = NULL;
-    sl_window_free(&s.w);
+    sl_docstream_free(&ds);
     return rc;
 }
 
@@ -1326,7 +1321,7 @@ typedef struct otlp_out {
     uint64_t *hash;          /* key hash of each group */
     size_t *mark;            /* scope group -> resource group + 1 it was listed for */
     size_t *order;           /* scope groups of one resource group, in order */
-    size_t cap, gcap;
+    size_t cap;              /* of every array above */
 } otlp_out;
 
 static void otlp_out_free(otlp_out *s)
@@ -1341,22 +1336,18 @@ static void otlp_out_free(otlp_out *s)
     free(s);
 }
 
-static int grow(void *pp, size_t n, size_t size)
-{
-    void *p = realloc(*(void **)pp, n * size);
-    if (!p) return -1;
-    *(void **)pp = p;
-    return 0;
-}
-
+/* Room for n spans in every array; they share one capacity (each grows
+ * from the same one to the same one). */
 static int otlp_out_reserve(otlp_out *s, size_t n)
 {
-    if (n <= s->cap) return 0;
-    size_t cap = n < 64 ? 64 : n;
-    if (grow(&s->rgroup, cap, sizeof(size_t)) || grow(&s->sgroup, cap, sizeof(size_t)) ||
-        grow(&s->first, cap, sizeof(size_t)) || grow(&s->hash, cap, sizeof(uint64_t)) ||
-        grow(&s->mark, cap, sizeof(size_t)) || grow(&s->order, cap, sizeof(size_t)))
-        return -1;
+    void *arrays[] = {&s->rgroup, &s->sgroup, &s->first, &s->hash, &s->mark, &s->order};
+    size_t sizes[] = {sizeof(size_t), sizeof(size_t), sizeof(size_t), sizeof(uint64_t),
+                      sizeof(size_t), sizeof(size_t)};
+    size_t cap = s->cap;
+    for (size_t i = 0; i < sizeof arrays / sizeof arrays[0]; i++) {
+        cap = s->cap;
+        if (sl_array_reserve(arrays[i], &cap, n, sizes[i], 64)) return -1;
+    }
     s->cap = cap;
     return 0;
 }

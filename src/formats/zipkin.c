@@ -40,6 +40,10 @@
  *   5. Export writes one JSON array that POST /api/v2/spans accepts, one
  *      trace at a time; importing it again gives back the same rows.
  */
+#include "base/buf.h"
+#include "base/hash.h"
+#include "base/map.h"
+#include "formats/docstream.h"
 #include "formats/export.h"
 #include "formats/format.h"
 #include "base/json.h"
@@ -133,72 +137,23 @@ static int zk_all_zero(const char *s)
 
 /* ---- Timestamp index (requirement 4) -------------------------------------- */
 
-/* Open addressing map from a 64-bit key hash to the earliest start seen.
- * Keys are hashes, not strings, so it costs 16 bytes a span; a collision
+/* Maps (base/map.h) from a 64-bit key hash to the earliest start seen.
+ * Keys are hashes, not strings, so an entry is 16 bytes; a collision
  * can only misplace a span that had no timestamp at all. */
-typedef struct zk_tsmap {
-    uint64_t *keys; /* 0 = empty slot */
-    int64_t *vals;
-    size_t cap, n;  /* cap is a power of two */
-} zk_tsmap;
-
-static void tsmap_free(zk_tsmap *m)
+static int tsmap_put_min(sl_map *m, uint64_t key, int64_t v)
 {
-    free(m->keys);
-    free(m->vals);
-    memset(m, 0, sizeof *m);
-}
-
-static size_t tsmap_slot(const zk_tsmap *m, uint64_t key)
-{
-    size_t i = (size_t)(key * 0x9E3779B97F4A7C15ULL) & (m->cap - 1);
-    while (m->keys[i] && m->keys[i] != key) i = (i + 1) & (m->cap - 1);
-    return i;
-}
-
-static int tsmap_grow(zk_tsmap *m)
-{
-    zk_tsmap g = {NULL, NULL, m->cap ? m->cap * 2 : 1024, 0};
-    g.keys = calloc(g.cap, sizeof *g.keys);
-    g.vals = malloc(g.cap * sizeof *g.vals);
-    if (!g.keys || !g.vals) {
-        tsmap_free(&g);
-        return -1;
-    }
-    for (size_t i = 0; i < m->cap; i++) {
-        if (!m->keys[i]) continue;
-        size_t j = tsmap_slot(&g, m->keys[i]);
-        g.keys[j] = m->keys[i];
-        g.vals[j] = m->vals[i];
-        g.n++;
-    }
-    tsmap_free(m);
-    *m = g;
+    int created;
+    uint64_t *slot = sl_map_put(m, key, &created);
+    if (!slot) return -1;
+    if (created || v < (int64_t)*slot) *slot = (uint64_t)v;
     return 0;
 }
 
-static int tsmap_put_min(zk_tsmap *m, uint64_t key, int64_t v)
+static int tsmap_get(const sl_map *m, uint64_t key, int64_t *v)
 {
-    if (!key) key = 1;
-    if ((m->n + 1) * 4 > m->cap * 3 && tsmap_grow(m)) return -1;
-    size_t i = tsmap_slot(m, key);
-    if (!m->keys[i]) {
-        m->keys[i] = key;
-        m->vals[i] = v;
-        m->n++;
-    } else if (v < m->vals[i]) {
-        m->vals[i] = v;
-    }
-    return 0;
-}
-
-static int tsmap_get(const zk_tsmap *m, uint64_t key, int64_t *v)
-{
-    if (!m->cap) return -1;
-    if (!key) key = 1;
-    size_t i = tsmap_slot(m, key);
-    if (!m->keys[i]) return -1;
-    *v = m->vals[i];
+    const uint64_t *slot = sl_map_get(m, key);
+    if (!slot) return -1;
+    *v = (int64_t)*slot;
     return 0;
 }
 
@@ -222,11 +177,11 @@ typedef struct zk_dec {
     uint64_t line;       /* line of pos, 1-based */
     sl_sink *sink;
     int stop;            /* the sink asked to stop, or out of memory */
-    char *err;           /* fatal error message (caller's buffer) */
+    char *err;           /* fatal error message (the driver's ds.why) */
     size_t errlen;
     sl_buf attrs, res, events, msg, tmp; /* per-span JSON being built */
-    zk_tsmap by_span;    /* (trace, id) -> earliest start */
-    zk_tsmap by_trace;   /* trace -> earliest start */
+    sl_map by_span;      /* (trace, id) -> earliest start */
+    sl_map by_trace;     /* trace -> earliest start */
     zk_deferred *defer;  /* spans waiting for a timestamp */
     size_t ndefer, defcap;
 } zk_dec;
@@ -450,13 +405,7 @@ static int zk_resolve_start(const zk_dec *d, sl_span *sp)
 
 static int zk_defer(zk_dec *d, const char *text, size_t len, uint64_t line)
 {
-    if (d->ndefer == d->defcap) {
-        size_t cap = d->defcap ? d->defcap * 2 : 64;
-        zk_deferred *p = realloc(d->defer, cap * sizeof *p);
-        if (!p) return -1;
-        d->defer = p;
-        d->defcap = cap;
-    }
+    if (sl_array_reserve(&d->defer, &d->defcap, d->ndefer + 1, sizeof *d->defer, 64)) return -1;
     char *copy = malloc(len + 1);
     if (!copy) return -1;
     memcpy(copy, text, len);
@@ -494,9 +443,11 @@ static void zk_span(zk_dec *d, const char *text, size_t len, uint64_t line, int 
 
 /* ---- The scanner (requirement 2) ----------------------------------------
  *
- * The input passes through a window (sl_window): a small state machine walks
- * the top level and up to two levels of arrays one token group at a time,
- * and each span is decoded once it is whole in the window, then dropped.  A
+ * The input passes through a window run by the document driver
+ * (formats/docstream.h: it drops, reads more and keeps the window's lines):
+ * a small state machine walks the top level and up to two levels of arrays
+ * one token group at a time, and each span is decoded once it is whole in
+ * the window, then dropped.  Zipkin counts its own lines as it scans.  A
  * step that meets the window's end before its value ends puts pos and line
  * back and asks for more; the window drops what was consumed and at least
  * doubles what it holds, so memory stays within about twice the biggest
@@ -508,16 +459,15 @@ static void zk_span(zk_dec *d, const char *text, size_t len, uint64_t line, int 
 #define ZK_CHUNK (256u << 10)
 #endif
 
-/* What a step did: a fatal error (message in d->err), needs more input, moved
- * on, or reached the end (or a stop). */
-enum { ZS_FAIL = -1, ZS_MORE, ZS_STEP, ZS_DONE };
-
 /* Where an open array is: just past '[', before an element, after one. */
 enum { ZA_FIRST, ZA_ELEM, ZA_AFTER };
 
+/* The walk's state; a step answers SL_DOC_* (formats/docstream.h), a
+ * fatal SL_DOC_FAIL with its message in d->err. */
 typedef struct zk_stream {
-    sl_window w;
-    int eof;       /* w.eof: what is held is all that is left */
+    zk_dec *d;
+    int started;   /* past the byte order mark, if any */
+    int eof;       /* the window's eof: what is held is all that is left */
     int depth;     /* arrays open (at most 2) */
     int state[2];  /* ZA_* of each open array */
 } zk_stream;
@@ -559,7 +509,7 @@ static int zk_skip_value(zk_dec *d)
 }
 
 /* The element at pos: a span object, or (at depth < 2) an array, opened.
- * ZS_DONE after a rejected truncated element (it stops the import). */
+ * SL_DOC_DONE after a rejected truncated element (it stops the import). */
 static int zk_element(zk_dec *d, zk_stream *s)
 {
     size_t start = d->pos;
@@ -568,7 +518,7 @@ static int zk_element(zk_dec *d, zk_stream *s)
     if (c == '[' && s->depth < 2) {
         d->pos++;
         s->state[s->depth++] = ZA_FIRST;
-        return ZS_STEP;
+        return SL_DOC_STEP;
     }
     int cut = zk_skip_value(d);
     /* A value that reaches the window's end may go on (a scalar): look again
@@ -576,15 +526,15 @@ static int zk_element(zk_dec *d, zk_stream *s)
     if (!s->eof && (cut || d->pos >= d->len)) {
         d->pos = start;
         d->line = line;
-        return ZS_MORE;
+        return SL_DOC_MORE;
     }
     if (cut) {
         zk_reject(d, line, "unexpected end of input inside a span", d->doc + start, d->len - start);
-        return ZS_DONE;
+        return SL_DOC_DONE;
     }
     if (c == '{') zk_span(d, d->doc + start, d->pos - start, line, 0);
     else zk_reject(d, line, "not a span object", d->doc + start, d->pos - start);
-    return ZS_STEP;
+    return SL_DOC_STEP;
 }
 
 /* "line N: unexpected end of input: missing ']'" */
@@ -592,16 +542,16 @@ static int zk_missing_bracket(zk_dec *d)
 {
     snprintf(d->err, d->errlen, "line %llu: unexpected end of input: missing ']'",
              (unsigned long long)d->line);
-    return ZS_FAIL;
+    return SL_DOC_FAIL;
 }
 
 /* One step inside the innermost open array. */
 static int zk_step_array(zk_dec *d, zk_stream *s)
 {
     int *st = &s->state[s->depth - 1];
-    if (d->stop) return ZS_DONE;
+    if (d->stop) return SL_DOC_DONE;
     zk_skip_ws(d);
-    if (d->pos >= d->len) return s->eof ? zk_missing_bracket(d) : ZS_MORE;
+    if (d->pos >= d->len) return s->eof ? zk_missing_bracket(d) : SL_DOC_MORE;
     char c = d->doc[d->pos];
     if (*st == ZA_FIRST) {
         *st = ZA_ELEM;
@@ -610,77 +560,81 @@ static int zk_step_array(zk_dec *d, zk_stream *s)
             s->depth--;
             if (s->depth) s->state[s->depth - 1] = ZA_AFTER;
         }
-        return ZS_STEP;
+        return SL_DOC_STEP;
     }
     if (*st == ZA_ELEM) {
         *st = ZA_AFTER; /* the element may open an array, which ends in AFTER */
         int r = zk_element(d, s);
-        if (r == ZS_MORE) *st = ZA_ELEM;
+        if (r == SL_DOC_MORE) *st = ZA_ELEM;
         return r;
     }
     d->pos++;
     if (c == ']') {
         s->depth--;
         if (s->depth) s->state[s->depth - 1] = ZA_AFTER;
-        return ZS_STEP;
+        return SL_DOC_STEP;
     }
     if (c != ',') {
         snprintf(d->err, d->errlen, "line %llu: expected ',' or ']' after a span, found '%c'",
                  (unsigned long long)d->line, c);
-        return ZS_FAIL;
+        return SL_DOC_FAIL;
     }
     *st = ZA_ELEM;
-    return ZS_STEP;
+    return SL_DOC_STEP;
 }
 
 /* One step between top-level values. */
 static int zk_step_top(zk_dec *d, zk_stream *s)
 {
     zk_skip_ws(d);
-    if (d->stop) return ZS_DONE;
-    if (d->pos >= d->len) return s->eof ? ZS_DONE : ZS_MORE;
+    if (d->stop) return SL_DOC_DONE;
+    if (d->pos >= d->len) return s->eof ? SL_DOC_DONE : SL_DOC_MORE;
     char c = d->doc[d->pos];
     if (c != '{' && c != '[') {
         snprintf(d->err, d->errlen,
                  "line %llu: expected a Zipkin span object or an array of spans, found '%c'",
                  (unsigned long long)d->line, c);
-        return ZS_FAIL;
+        return SL_DOC_FAIL;
     }
     return zk_element(d, s);
 }
 
-/* Drop what was consumed and read more; the window moves, so does doc. */
-static int zk_more(zk_dec *d, zk_stream *s, sl_input *in)
+/* One step, with d->doc, len and pos on the window.  A byte order mark
+ * is looked for at the start only. */
+static int zk_doc_step(void *ctx, sl_docstream *ds)
 {
-    int r = sl_window_more(&s->w, in, d->pos);
-    d->pos = 0;
-    d->doc = s->w.buf;
-    d->len = s->w.len;
-    s->eof = s->w.eof;
-    if (r < 0) {
-        snprintf(d->err, d->errlen, "%s", *sl_input_error(in) ? sl_input_error(in) : "out of memory");
-        return -1;
+    zk_stream *s = ctx;
+    zk_dec *d = s->d;
+    int r = SL_DOC_STEP;
+    d->doc = ds->w.buf;
+    d->len = ds->w.len;
+    d->pos = ds->pos;
+    s->eof = ds->w.eof;
+    if (!s->started) {
+        if (!s->eof && d->len < 3) return SL_DOC_MORE;
+        s->started = 1;
+        if (d->len >= 3 && memcmp(d->doc, "\xEF\xBB\xBF", 3) == 0) d->pos = 3;
+    } else {
+        r = s->depth ? zk_step_array(d, s) : zk_step_top(d, s);
     }
-    return 0;
+    ds->pos = d->pos;
+    return r;
 }
 
-static int zk_walk(zk_dec *d, sl_input *in)
+static const sl_docformat zk_document = {zk_doc_step, NULL};
+
+static int zk_walk(zk_dec *d, sl_input *in, char *err, size_t errlen)
 {
+    sl_docstream ds;
     zk_stream s;
-    int r = ZS_MORE, rc = 0;
     memset(&s, 0, sizeof s);
-    sl_window_init(&s.w, ZK_CHUNK);
-    /* A byte order mark is looked for at the start only. */
-    while (!s.eof && s.w.len < 3 && !(rc = zk_more(d, &s, in)))
-        ;
-    if (!rc && d->len >= 3 && memcmp(d->doc, "\xEF\xBB\xBF", 3) == 0) d->pos = 3;
-    while (!rc) {
-        r = s.depth ? zk_step_array(d, &s) : zk_step_top(d, &s);
-        if (r == ZS_DONE) break;
-        if (r == ZS_FAIL) rc = -1;
-        else if (r == ZS_MORE) rc = zk_more(d, &s, in);
-    }
-    sl_window_free(&s.w);
+    s.d = d;
+    sl_docstream_init(&ds, ZK_CHUNK);
+    d->err = ds.why;
+    d->errlen = sizeof ds.why;
+    int rc = sl_docstream_run(&ds, in, &zk_document, &s, &d->stop, err, errlen);
+    sl_docstream_free(&ds);
+    d->err = NULL;
     d->doc = NULL;
     d->len = d->pos = 0;
     return rc;
@@ -691,10 +645,10 @@ static int zk_decode(sl_input *in, sl_sink *sink, char *err, size_t errlen)
     zk_dec d;
     memset(&d, 0, sizeof d);
     d.line = 1;
+    sl_map_init(&d.by_span);
+    sl_map_init(&d.by_trace);
     d.sink = sink;
-    d.err = err;
-    d.errlen = errlen;
-    int rc = zk_walk(&d, in);
+    int rc = zk_walk(&d, in, err, errlen);
     for (size_t i = 0; i < d.ndefer && !d.stop; i++)
         zk_span(&d, d.defer[i].text, d.defer[i].len, d.defer[i].line, 1);
     for (size_t i = 0; i < d.ndefer; i++) free(d.defer[i].text);
@@ -703,8 +657,8 @@ static int zk_decode(sl_input *in, sl_sink *sink, char *err, size_t errlen)
     sl_buf_free(&d.events);
     sl_buf_free(&d.msg);
     sl_buf_free(&d.tmp);
-    tsmap_free(&d.by_span);
-    tsmap_free(&d.by_trace);
+    sl_map_free(&d.by_span);
+    sl_map_free(&d.by_trace);
     free(d.defer);
     return rc;
 }
