@@ -21,6 +21,7 @@
 #include <sqlite3.h>
 
 #include "analysis/dependencies.h"
+#include "sql/functions.h"
 #include "spanlite.h"
 
 /* Service names <-> small ids; index 0 is "unknown". */
@@ -531,7 +532,7 @@ static sl_db *open_warehouse(void)
     int rc = sl_open(":memory:", 0, &db);
     if (rc != SL_OK) fprintf(stderr, "sl_open: %s\n", sl_errmsg(db));
     assert_int_equal(rc, SL_OK);
-    assert_int_equal(sl_dependencies_register(sl_sqlite(db)), SQLITE_OK);
+    assert_int_equal(sl_analysis_register(sl_sqlite(db)), SQLITE_OK);
     sl_span s[] = {
         /* t1 at T0: DependencyLinkerTest.TRACE with its shared server half */
         mk("t1", "c", "b", "app", "db", SL_KIND_CLIENT, SL_STATUS_ERROR, 0, T0 + 30, 10),
@@ -617,7 +618,7 @@ static void sql_interleaved_traces(void **state)
     (void)state;
     sl_db *db = NULL;
     assert_int_equal(sl_open(":memory:", 0, &db), SL_OK);
-    assert_int_equal(sl_dependencies_register(sl_sqlite(db)), SQLITE_OK);
+    assert_int_equal(sl_analysis_register(sl_sqlite(db)), SQLITE_OK);
     sl_span a[] = {
         mk("t3", "r", NULL, "web", NULL, SL_KIND_CLIENT, 0, 0, T0, 10),
         mk("t4", "r", NULL, "cart", NULL, SL_KIND_CLIENT, 0, 0, T0 + 1, 10),
@@ -641,7 +642,7 @@ static void sql_errors(void **state)
     (void)state;
     sqlite3 *db = NULL;
     assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
-    assert_int_equal(sl_dependencies_register(db), SQLITE_OK);
+    assert_int_equal(sl_analysis_register(db), SQLITE_OK);
     sqlite3_stmt *st = NULL;
     assert_int_equal(sqlite3_prepare_v2(db, "SELECT * FROM dependencies", -1, &st, NULL), SQLITE_OK);
     assert_int_equal(sqlite3_step(st), SQLITE_ERROR);

@@ -20,7 +20,8 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
-#include "analysis/stats.h"
+#include "analysis/sketch.h"
+#include "sql/functions.h"
 
 #define TOL 1e-9
 
@@ -30,7 +31,7 @@ static int setup_db(void **state)
 {
     sqlite3 *db = NULL;
     if (sqlite3_open(":memory:", &db) != SQLITE_OK) return -1;
-    if (sl_stats_register(db) != SQLITE_OK) {
+    if (sl_analysis_register(db) != SQLITE_OK) {
         sqlite3_close(db);
         return -1;
     }
