@@ -604,6 +604,20 @@ static void sql_time_window(void **state)
     s = rows_of(q, "SELECT count(*) || ' ' || min(since_ns) FROM dependencies(1700007200000000000)");
     assert_string_equal(s, "1 1700007200000000000");
     free(s);
+    /* numeric text is the number it spells */
+    s = rows_of(q, "SELECT group_concat(parent || '>' || child, ',') FROM"
+                   " dependencies('1700000000000000000', '1700003600000000000')");
+    assert_string_equal(s, "app>db,web>app");
+    free(s);
+    /* an argument that is not a number fails, naming it (it used to select
+     * every trace: start_ns < 'yesterday' holds for any integer) */
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(q, "SELECT * FROM dependencies(NULL, ?1)", -1, &st, NULL), SQLITE_OK);
+    sqlite3_bind_text(st, 1, "yesterday", -1, SQLITE_STATIC);
+    assert_int_equal(sqlite3_step(st), SQLITE_ERROR);
+    assert_string_equal(sqlite3_errmsg(q),
+                        "dependencies(): until_ns must be a number of nanoseconds or NULL, not 'yesterday'");
+    sqlite3_finalize(st);
     sl_close(db);
 }
 
