@@ -11,6 +11,9 @@
  *   sl_hash_mix64(x)        a 64-bit integer key (a rowid, a packed pair) to
  *                           well-spread bits: murmur3's fmix64, a bijection.
  *
+ *   sl_hash_wf_txn_key(p, n)  the workflow transaction key hash; only for
+ *                           wf_txn.key_hash, see below.
+ *
  * Stability: sl_hash_bytes and sl_hash_str are persisted (span.content_hash,
  * resource.hash), so their values must never change; a new function gets a
  * new name.  Not cryptographic.
@@ -25,6 +28,14 @@
 
 uint64_t sl_hash_bytes(uint64_t h, const void *p, size_t n);
 uint64_t sl_hash_str(uint64_t h, const char *s);
+
+/* PERSISTED: the high 32 bits of this hash of a transaction's dict-key text
+ * are stored in wf_txn.key_hash (schema/002) and looked up by the workflow
+ * writer (workflow/writer.c), so its value must never change unless a
+ * migration recomputes that column.  FNV-1a over 8-byte little-endian words
+ * (the tail zero-padded) seeded with the length, then sl_hash_mix64.  Use
+ * sl_hash_bytes for anything new. */
+uint64_t sl_hash_wf_txn_key(const void *p, size_t n);
 
 static inline uint64_t sl_hash_mix64(uint64_t x)
 {

@@ -207,13 +207,7 @@ static int step_token(syncer *s, const sl_wfdict_entry *tpl, size_t nslots)
 
 static sstep *add_step(stxn *t, const char *tok)
 {
-    if (t->nsteps == t->cap) {
-        size_t cap = t->cap ? t->cap * 2 : 8;
-        sstep *a = realloc(t->steps, cap * sizeof *a);
-        if (!a) return NULL;
-        t->steps = a;
-        t->cap = cap;
-    }
+    if (sl_array_reserve(&t->steps, &t->cap, t->nsteps + 1, sizeof *t->steps, 8)) return NULL;
     sstep *st = &t->steps[t->nsteps];
     memset(st, 0, sizeof *st);
     if (tok && !(st->tok = strdup(tok))) return NULL;
