@@ -15,8 +15,7 @@ uint64_t sl_hash_bytes(uint64_t h, const void *p, size_t n)
     for (; n >= 8; s += 8, n -= 8) {
         uint64_t w;
         memcpy(&w, s, 8);
-        h ^= rotl64(w * P2, 31) * P1;
-        h = rotl64(h, 27) * P1 + 0x85EBCA77C2B2AE63ULL;
+        h = sl_hash_step64(h, w);
     }
     for (; n; s++, n--) {
         h ^= *s * 0x27D4EB2F165667C5ULL;

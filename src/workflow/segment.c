@@ -447,8 +447,8 @@ int sl_wfseg_get_slots(const uint8_t **pp, const uint8_t *end, sl_wfseg_ctx *c,
 
 /* ---- identity ---- */
 
-/* The identity of an event: base/hash.h over its fields, a word at a time,
- * byte strings with their length first.  Identities are compared within
+/* The identity of an event: base/hash.h over its fields, a word at a time
+ * (sl_hash_step64), byte strings with their length first.  Identities are compared within
  * one writer's session (the claims saved in temp.wf_claim are dropped when
  * a writer starts), never stored in the warehouse, so the function may
  * change freely. */
@@ -456,7 +456,7 @@ typedef struct hstate {
     uint64_t h;
 } hstate;
 
-static void h_word(hstate *s, uint64_t k) { s->h = sl_hash_bytes(s->h, &k, sizeof k); }
+static void h_word(hstate *s, uint64_t k) { s->h = sl_hash_step64(s->h, k); }
 
 static void h_bytes(hstate *s, const void *p, size_t n)
 {
@@ -486,7 +486,7 @@ uint64_t sl_wfseg_hash(const sl_wfseg_rec *r, uint32_t template_id, const sl_wfs
         if (slots[i].kind == 2) h_word(&s, (uint64_t)slots[i].i);
         else h_bytes(&s, slots[i].p, slots[i].n);
     }
-    return s.h;
+    return sl_hash_mix64(s.h);
 }
 
 /* ---- bodies ---- */
