@@ -45,7 +45,6 @@ static const char OPERATION_NAME[] = "SELECT name FROM operation WHERE id = ?1";
 /* Largest trace whose buffers are kept for the next statement. */
 #define KEEP_NODES 65536
 
-/* Everything one trace needs; kept by the vtab between statements. */
 /* What the vtab keeps of a span beside its sl_cp_node. */
 typedef struct cp_names {
     const char *service;    /* set for the path's spans */
@@ -54,6 +53,7 @@ typedef struct cp_names {
     int64_t operation_id;
 } cp_names;
 
+/* Everything one trace needs; kept by the vtab between statements. */
 typedef struct cp_state {
     sl_arena strings;       /* ids and names */
     sl_cp_node *nodes;      /* the trace */
