@@ -2,10 +2,8 @@
  * analysis/critical_path.h -- the critical path of a trace, with the semantics of
  * Jaeger UI's critical path (jaegertracing/jaeger-ui,
  * packages/jaeger-ui/src/components/TracePage/CriticalPath/), as a pure C
- * routine over an array of spans and as the SQL table-valued function
- * critical_path(trace_id).
- *
- * SQL usage (the function reads the public `spans` view):
+ * routine over an array of spans.  The SQL table-valued function
+ * critical_path(trace_id) over it is sql/critical_path.c (docs/sql-graph.md):
  *
  *     SELECT span_id, service, operation, start_ns, end_ns
  *       FROM critical_path('4bf92f3577b34da6a3ce929d0e0e4736');
@@ -22,15 +20,13 @@
  *     }
  *
  * The rules (the header comment of critical_path.c numbers them, and
- * docs/sql.md explains them with an example).
+ * docs/sql-graph.md explains them with an example).
  */
 #ifndef SL_CRITICAL_PATH_H
 #define SL_CRITICAL_PATH_H
 
 #include <stddef.h>
 #include <stdint.h>
-
-typedef struct sqlite3 sqlite3;
 
 /* One span as the critical path sees it.  Strings are borrowed. */
 typedef struct sl_cp_node {
@@ -81,8 +77,5 @@ void sl_critical_path_free(sl_cp_section *sections);
  */
 int sl_cp_client_half(int kind, int shared);
 int sl_cp_server_half(int kind, int shared, int group_has_client);
-
-/* Register the eponymous virtual table critical_path on db.  SQLite code. */
-int sl_critical_path_register(sqlite3 *db);
 
 #endif

@@ -2,9 +2,8 @@
  * analysis/dependencies.h -- the service dependency graph, with the rules of
  * Zipkin's DependencyLinker (openzipkin/zipkin, zipkin2/internal/
  * DependencyLinker.java, SpanNode.java, Trace.java), as a pure C linker fed
- * one trace at a time and as the SQL table-valued function dependencies.
- *
- * SQL usage:
+ * one trace at a time.  The SQL table-valued function dependencies over it
+ * is sql/dependencies.c (docs/sql-graph.md):
  *
  *     SELECT parent, child, call_count, error_count FROM dependencies;
  *     SELECT * FROM dependencies(1700000000000000000, 1700003600000000000);
@@ -14,7 +13,7 @@
  * The optional arguments since_ns and until_ns select the traces that start
  * in [since_ns, until_ns); NULL leaves a side open.  With no window, or one
  * of whole hours, the rows are added up from the hourly link rollups kept at
- * ingest (link_rollup.h; p50/p99 then within 1%); otherwise, or with a true
+ * ingest (store/link_rollup.h; p50/p99 then within 1%); otherwise, or with a true
  * third argument `exact`, every selected trace is linked from its spans in
  * one pass over the table span, without a join.
  *
@@ -25,15 +24,13 @@
  *     sl_deps_links(d, &links, &nlinks);  ... sl_deps_free(d);
  *
  * The rules are numbered in the header comment of dependencies.c and
- * explained, with an example, in docs/sql.md.
+ * explained, with an example, in docs/sql-graph.md.
  */
 #ifndef SL_DEPENDENCIES_H
 #define SL_DEPENDENCIES_H
 
 #include <stddef.h>
 #include <stdint.h>
-
-typedef struct sqlite3 sqlite3;
 
 /* One span as the linker sees it.  Services are small integers chosen by
  * the caller (the warehouse's service.id); 0 means unknown.  Strings are
@@ -76,8 +73,5 @@ void sl_deps_set_emit(sl_deps *d, sl_dep_emit fn, void *ctx);
 /* The links so far, ordered by (parent, child), owned by d and valid until
  * the next call on d.  SL_OK or SL_NOMEM. */
 int sl_deps_links(sl_deps *d, const sl_dep_link **out, size_t *n);
-
-/* Register the eponymous virtual table dependencies on db.  SQLite code. */
-int sl_dependencies_register(sqlite3 *db);
 
 #endif

@@ -5,6 +5,7 @@
  * index, so the export streams: memory is one trace, not the warehouse.
  */
 #include "formats/export.h"
+#include "base/buf.h"
 #include "base/arena.h"
 #include "base/json.h"
 #include "base/span.h"
@@ -186,13 +187,7 @@ enum { C_REF, C_SERVICE, C_OPERATION, C_REMOTE, C_RESOURCE, C_SPAN_ID, C_PARENT,
 
 static int trace_buf_add(trace_buf *t, sqlite3_stmt *st, resolver *r, const char *trace_id)
 {
-    if (t->n == t->cap) {
-        size_t cap = t->cap ? t->cap * 2 : 64;
-        sl_span *s = realloc(t->spans, cap * sizeof *s);
-        if (!s) return -1;
-        t->spans = s;
-        t->cap = cap;
-    }
+    if (sl_array_reserve(&t->spans, &t->cap, t->n + 1, sizeof *t->spans, 64)) return -1;
     sl_span *sp = &t->spans[t->n++];
     memset(sp, 0, sizeof *sp);
     sp->trace_id = trace_id; /* owned by the trace buffer's arena */

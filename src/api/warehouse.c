@@ -7,6 +7,7 @@
  * PRAGMA user_version, so a warehouse is always at exactly one version.
  */
 #include "api/warehouse.h"
+#include "base/buf.h"
 #include "sql/functions.h"
 #include "base/arena.h"
 #include "base/buf.h"
@@ -297,14 +298,9 @@ int sl_get_trace(sl_db *db, const char *trace_id, sl_trace **out)
     sqlite3_bind_text(st, 1, id, -1, free);
     int step;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        if (t->nspans == cap) {
-            cap = cap ? cap * 2 : 16;
-            sl_span *s = realloc(t->spans, cap * sizeof *s);
-            if (!s) {
-                rc = sl_db_fail(db, SL_NOMEM, "out of memory");
-                goto done;
-            }
-            t->spans = s;
+        if (sl_array_reserve(&t->spans, &cap, t->nspans + 1, sizeof *t->spans, 16)) {
+            rc = sl_db_fail(db, SL_NOMEM, "out of memory");
+            goto done;
         }
         sl_span *sp = &t->spans[t->nspans++];
         sl_arena *a = &m->arena;

@@ -74,7 +74,7 @@ char *sl_buf_take(sl_buf *b)
     return p;
 }
 
-int sl_array_reserve(void *pp, size_t *cap, size_t need, size_t size, size_t min_cap)
+int sl_array_grow(void *pp, size_t *cap, size_t need, size_t size, size_t min_cap)
 {
     if (need <= *cap) return 0;
     size_t nc = *cap ? *cap : min_cap;

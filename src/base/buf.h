@@ -37,7 +37,12 @@ char *sl_buf_take(sl_buf *b);
 
 /* Room for at least need elements of size bytes in the array *(void **)pp
  * of capacity *cap, grown geometrically (first min_cap).  0, or -1 on
- * allocation failure with the array left as it was. */
-int sl_array_reserve(void *pp, size_t *cap, size_t need, size_t size, size_t min_cap);
+ * allocation failure with the array left as it was.  Inline for the common
+ * case, room already there: callers reserve once per element. */
+int sl_array_grow(void *pp, size_t *cap, size_t need, size_t size, size_t min_cap);
+static inline int sl_array_reserve(void *pp, size_t *cap, size_t need, size_t size, size_t min_cap)
+{
+    return need <= *cap ? 0 : sl_array_grow(pp, cap, need, size, min_cap);
+}
 
 #endif

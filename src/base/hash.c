@@ -15,8 +15,7 @@ uint64_t sl_hash_bytes(uint64_t h, const void *p, size_t n)
     for (; n >= 8; s += 8, n -= 8) {
         uint64_t w;
         memcpy(&w, s, 8);
-        h ^= rotl64(w * P2, 31) * P1;
-        h = rotl64(h, 27) * P1 + 0x85EBCA77C2B2AE63ULL;
+        h = sl_hash_step64(h, w);
     }
     for (; n; s++, n--) {
         h ^= *s * 0x27D4EB2F165667C5ULL;
@@ -36,3 +35,23 @@ uint64_t sl_hash_str(uint64_t h, const char *s)
     return s ? sl_hash_bytes(h, s, (size_t)n) : h;
 }
 
+
+uint64_t sl_hash_wf_txn_key(const void *p, size_t n)
+{
+    /* Value-identical to the workflow code's sl_wf_hash_bytes, which wrote
+     * every stored wf_txn.key_hash: do not change (see hash.h). */
+    const unsigned char *b = p;
+    uint64_t h = 0xcbf29ce484222325ULL ^ n;
+    while (n >= 8) {
+        uint64_t k;
+        memcpy(&k, b, 8);
+        h = (h ^ k) * 0x100000001b3ULL;
+        h ^= h >> 29;
+        b += 8;
+        n -= 8;
+    }
+    uint64_t k = 0;
+    if (n) memcpy(&k, b, n);
+    h = (h ^ k) * 0x100000001b3ULL;
+    return sl_hash_mix64(h);
+}

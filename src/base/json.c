@@ -3,6 +3,7 @@
  * See json.h for why integers need care.
  */
 #include "base/json.h"
+#include "base/buf.h"
 
 #include <errno.h>
 #include <math.h>
@@ -22,25 +23,20 @@ enum { TOK_STRING, TOK_INT, TOK_REAL, TOK_BIGINT };
 typedef struct tokkinds {
     size_t nquoted;    /* long integers quoted so far */
     size_t *quoted_at; /* output offset just past each one's closing quote */
+    size_t quoted_cap; /* slots allocated for quoted_at[] */
     unsigned char *k;  /* kind of each token */
     size_t *off;       /* where a TOK_REAL's text starts in the input */
     unsigned *len;     /* and its length */
-    size_t n, cap;
+    size_t n;          /* tokens recorded */
+    size_t kcap, ocap, lcap; /* slots allocated for k[], off[], len[] */
 } tokkinds;
 
 static int tokkinds_push(tokkinds *tk, unsigned char kind, size_t off, size_t len)
 {
-    if (tk->n == tk->cap) {
-        size_t cap = tk->cap ? tk->cap * 2 : 64;
-        unsigned char *k = realloc(tk->k, cap);
-        if (k) tk->k = k;
-        size_t *o = realloc(tk->off, cap * sizeof *o);
-        if (o) tk->off = o;
-        unsigned *l = realloc(tk->len, cap * sizeof *l);
-        if (l) tk->len = l;
-        if (!k || !o || !l) return -1;
-        tk->cap = cap;
-    }
+    if (sl_array_reserve(&tk->k, &tk->kcap, tk->n + 1, sizeof *tk->k, 64) ||
+        sl_array_reserve(&tk->off, &tk->ocap, tk->n + 1, sizeof *tk->off, 64) ||
+        sl_array_reserve(&tk->len, &tk->lcap, tk->n + 1, sizeof *tk->len, 64))
+        return -1;
     tk->k[tk->n] = kind;
     tk->off[tk->n] = off;
     tk->len[tk->n++] = (unsigned)len;
@@ -94,10 +90,9 @@ static int protect_numbers(const char *text, size_t len, sl_buf *out, tokkinds *
             sl_buf_putc(out, '"');
             copied = i;
             kind = TOK_BIGINT;
-            size_t *q = realloc(tk->quoted_at, (tk->nquoted + 1) * sizeof *q);
-            if (!q) return -1;
-            tk->quoted_at = q;
-            q[tk->nquoted++] = out->len;
+            if (sl_array_reserve(&tk->quoted_at, &tk->quoted_cap, tk->nquoted + 1, sizeof *tk->quoted_at, 16))
+                return -1;
+            tk->quoted_at[tk->nquoted++] = out->len;
         }
         if (tokkinds_push(tk, kind, start, i - start)) return -1;
     }
@@ -130,7 +125,8 @@ static int mark_tokens(cJSON *item, const tokkinds *tk, const char *text, size_t
 cJSON *sl_json_parse(const char *text, size_t len, char *err, size_t errlen)
 {
     sl_buf buf = SL_BUF_INIT;
-    tokkinds tk = {0, NULL, NULL, NULL, NULL, 0, 0};
+    tokkinds tk;
+    memset(&tk, 0, sizeof tk);
     cJSON *root = NULL;
 
     if (protect_numbers(text, len, &buf, &tk)) {

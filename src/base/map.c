@@ -1,5 +1,7 @@
-/* base/map.c -- hash maps for the workflow code; see base/map.h. */
+/* base/map.c -- the project's hash maps; see base/map.h. */
 #include "base/map.h"
+#include "base/buf.h"
+#include "base/hash.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -11,35 +13,6 @@ struct sl_str_entry {
     uint64_t val;
     size_t next; /* next entry with the same index slot, + 1; 0 ends */
 };
-
-static uint64_t mix(uint64_t x)
-{
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdULL;
-    x ^= x >> 33;
-    x *= 0xc4ceb9fe1a85ec53ULL;
-    x ^= x >> 33;
-    return x;
-}
-
-uint64_t sl_wf_hash_bytes(const void *p, size_t n)
-{
-    /* FNV-1a over words: short keys (ids, names) dominate. */
-    const unsigned char *b = p;
-    uint64_t h = 0xcbf29ce484222325ULL ^ n;
-    while (n >= 8) {
-        uint64_t k;
-        memcpy(&k, b, 8);
-        h = (h ^ k) * 0x100000001b3ULL;
-        h ^= h >> 29;
-        b += 8;
-        n -= 8;
-    }
-    uint64_t k = 0;
-    if (n) memcpy(&k, b, n);
-    h = (h ^ k) * 0x100000001b3ULL;
-    return mix(h);
-}
 
 void sl_map_init(sl_map *m) { memset(m, 0, sizeof *m); }
 
@@ -61,13 +34,15 @@ uint64_t *sl_map_get(const sl_map *m, uint64_t key)
     if (key == 0) return m->has_zero ? (uint64_t *)&m->zero_val : NULL;
     if (!m->cap) return NULL;
     size_t mask = m->cap - 1;
-    for (size_t i = mix(key) & mask;; i = (i + 1) & mask) {
+    for (size_t i = sl_hash_mix64(key) & mask;; i = (i + 1) & mask) {
         sl_map_slot *s = &m->slots[i];
         if (s->key == key) return &s->val;
         if (s->key == 0) return NULL;
     }
 }
 
+/* Double the table and rehash into a new one (not sl_array_reserve: the
+ * slots move, so the old table cannot be realloc'ed in place). */
 static int grow(sl_map *m)
 {
     size_t cap = m->cap ? m->cap * 2 : 64;
@@ -75,7 +50,7 @@ static int grow(sl_map *m)
     if (!slots) return -1;
     for (size_t i = 0; i < m->cap; i++) {
         if (!m->slots[i].key) continue;
-        size_t j = mix(m->slots[i].key) & (cap - 1);
+        size_t j = sl_hash_mix64(m->slots[i].key) & (cap - 1);
         while (slots[j].key) j = (j + 1) & (cap - 1);
         slots[j] = m->slots[i];
     }
@@ -94,7 +69,7 @@ uint64_t *sl_map_put(sl_map *m, uint64_t key, int *created)
     }
     if ((m->n + 1) * 2 > m->cap && grow(m)) return NULL;
     size_t mask = m->cap - 1;
-    size_t i = mix(key) & mask;
+    size_t i = sl_hash_mix64(key) & mask;
     for (;; i = (i + 1) & mask) {
         sl_map_slot *s = &m->slots[i];
         if (s->key == key) {
@@ -156,7 +131,7 @@ void sl_strmap_free(sl_strmap *m)
 
 uint64_t *sl_strmap_get(const sl_strmap *m, const char *s, size_t n)
 {
-    uint64_t h = sl_wf_hash_bytes(s, n);
+    uint64_t h = sl_hash_bytes(SL_HASH_INIT, s, n);
     uint64_t *head = sl_map_get(&m->index, h);
     for (size_t i = head ? (size_t)*head : 0; i; i = m->e[i - 1].next) {
         struct sl_str_entry *e = &m->e[i - 1];
@@ -167,18 +142,12 @@ uint64_t *sl_strmap_get(const sl_strmap *m, const char *s, size_t n)
 
 uint64_t *sl_strmap_add(sl_strmap *m, const char *s, size_t n, uint64_t val)
 {
-    if (m->n == m->cap) {
-        size_t cap = m->cap ? m->cap * 2 : 32;
-        struct sl_str_entry *e = realloc(m->e, cap * sizeof *e);
-        if (!e) return NULL;
-        m->e = e;
-        m->cap = cap;
-    }
+    if (sl_array_reserve(&m->e, &m->cap, m->n + 1, sizeof *m->e, 32)) return NULL;
     char *copy = malloc(n + 1);
     if (!copy) return NULL;
     if (n) memcpy(copy, s, n);
     copy[n] = '\0';
-    uint64_t h = sl_wf_hash_bytes(s, n);
+    uint64_t h = sl_hash_bytes(SL_HASH_INIT, s, n);
     int created;
     uint64_t *head = sl_map_put(&m->index, h, &created);
     if (!head) {

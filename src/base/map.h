@@ -53,6 +53,4 @@ uint64_t *sl_strmap_get(const sl_strmap *m, const char *s, size_t n);
 uint64_t *sl_strmap_add(sl_strmap *m, const char *s, size_t n, uint64_t val);
 size_t sl_strmap_count(const sl_strmap *m);
 
-uint64_t sl_wf_hash_bytes(const void *p, size_t n);
-
 #endif

@@ -3,6 +3,7 @@
  * base/pyvalue.h for what each rule reproduces and why.
  */
 #include "base/pyvalue.h"
+#include "base/buf.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -164,11 +165,13 @@ static void skip_ws(cstate *c)
 static int push(cstate *c, unsigned char t)
 {
     if (c->depth == c->cap) {
-        size_t cap = c->cap * 2;
-        unsigned char *st = c->stack == c->small ? malloc(cap) : realloc(c->stack, cap);
-        if (!st) return -1;
-        if (c->stack == c->small) memcpy(st, c->small, c->depth);
-        c->stack = st;
+        /* The stack starts in small[]; the first growth moves it to the heap. */
+        int inline_stack = c->stack == c->small;
+        unsigned char *heap = inline_stack ? NULL : c->stack;
+        size_t cap = inline_stack ? 0 : c->cap;
+        if (sl_array_reserve(&heap, &cap, c->depth + 1, 1, 2 * c->cap)) return -1;
+        if (inline_stack) memcpy(heap, c->small, c->depth);
+        c->stack = heap;
         c->cap = cap;
     }
     c->stack[c->depth++] = t;

@@ -123,6 +123,8 @@ static long fill(sl_input *in, size_t max)
     }
     if (in->end == in->cap) {
         if (in->cap >= max) return -1;
+        /* Doubling stopped at max (the caller's record limit: the buffer
+         * must not pass it), which sl_array_reserve cannot express. */
         size_t cap = in->cap * 2 > max ? max : in->cap * 2;
         char *b = realloc(in->buf, cap + 1);
         if (!b) {

@@ -17,7 +17,7 @@
 #include "base/arena.h"
 #include "base/buf.h"
 #include "spanlite.h"
-#include "analysis/stats.h"
+#include "analysis/sketch.h"
 
 #define HOUR_NS 3600000000000LL
 #define MAX_BUCKET ((1LL << 23) - 1) /* as rollup_hour: hours until year 2926 */

@@ -13,7 +13,7 @@
 #include "store/link_rollup.h"
 #include "store/trace_index.h"
 #include "base/span.h"
-#include "analysis/stats.h"
+#include "analysis/sketch.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,5 +1,6 @@
 /* workflow/dict.c -- workflow dictionaries, read side; see workflow/dict.h. */
 #include "workflow/dict.h"
+#include "base/buf.h"
 #include "workflow/segment.h"
 
 #include <stdlib.h>
@@ -58,13 +59,9 @@ static int table_load(sl_wfdict *d, sl_wfdict_table *t, const char *sql, int is_
         sqlite3_int64 id = sqlite3_column_int64(st, 0);
         if (id < 0 || id > (1 << 30)) continue;
         if ((size_t)id >= cap) {
-            size_t ncap = cap ? cap : 64;
-            while (ncap <= (size_t)id) ncap *= 2;
-            sl_wfdict_entry *e = realloc(t->e, ncap * sizeof *e);
-            if (!e) break;
-            memset(e + cap, 0, (ncap - cap) * sizeof *e);
-            t->e = e;
-            cap = ncap;
+            size_t old = cap;
+            if (sl_array_reserve(&t->e, &cap, (size_t)id + 1, sizeof *t->e, 64)) break;
+            memset(t->e + old, 0, (cap - old) * sizeof *t->e);
         }
         const void *p = sqlite3_column_blob(st, 1);
         size_t n = (size_t)sqlite3_column_bytes(st, 1);
@@ -122,15 +119,9 @@ const char *sl_wfdict_txn(sl_wfdict *d, int64_t ref)
     }
     sqlite3_reset(d->txn_stmt);
     if (!name) return NULL;
-    if (d->ntxn == d->captxn) {
-        size_t cap = d->captxn ? d->captxn * 2 : 256;
-        char **a = realloc(d->txn_names, cap * sizeof *a);
-        if (!a) {
-            free(name);
-            return NULL;
-        }
-        d->txn_names = a;
-        d->captxn = cap;
+    if (sl_array_reserve(&d->txn_names, &d->captxn, d->ntxn + 1, sizeof *d->txn_names, 256)) {
+        free(name);
+        return NULL;
     }
     d->txn_names[d->ntxn++] = name;
     slot = sl_map_put(&d->txn_cache, (uint64_t)ref, NULL);

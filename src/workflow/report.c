@@ -5,6 +5,7 @@
  */
 #include "workflow/report.h"
 #include "workflow/dict.h"
+#include "base/buf.h"
 #include "base/pyvalue.h"
 #include "base/map.h"
 #include "workflow/segment.h"
@@ -392,18 +393,6 @@ static int rfail(char *err, size_t errlen, const char *fmt, ...)
     return -1;
 }
 
-static int grow(void **p, size_t *cap, size_t need, size_t size)
-{
-    if (need <= *cap) return 0;
-    size_t c = *cap ? *cap : 1024;
-    while (c < need) c *= 2;
-    void *q = realloc(*p, c * size);
-    if (!q) return -1;
-    *p = q;
-    *cap = c;
-    return 0;
-}
-
 static int kind_of_name(const char *name)
 {
     if (!strcmp(name, "transaction_open")) return K_TXN_OPEN;
@@ -440,13 +429,9 @@ static rtxn *txn_slot(rtxns *t, int64_t ref)
     if (ref < 0) return NULL;
     size_t page = (size_t)ref >> RPAGE_BITS;
     if (page >= t->npages) {
-        size_t n = t->npages ? t->npages : 64;
-        while (n <= page) n *= 2;
-        rtxn **p = realloc(t->pages, n * sizeof *p);
-        if (!p) return NULL;
-        memset(p + t->npages, 0, (n - t->npages) * sizeof *p);
-        t->pages = p;
-        t->npages = n;
+        size_t old = t->npages;
+        if (sl_array_reserve(&t->pages, &t->npages, page + 1, sizeof *t->pages, 64)) return NULL;
+        memset(t->pages + old, 0, (t->npages - old) * sizeof *t->pages); /* pages not made yet */
     }
     if (!t->pages[page] && !(t->pages[page] = calloc(1u << RPAGE_BITS, sizeof(rtxn)))) return NULL;
     return &t->pages[page][(size_t)ref & ((1u << RPAGE_BITS) - 1)];
@@ -492,7 +477,7 @@ static void record_slowest(sl_wfreport *r, int64_t dur, int64_t ref, char *alt)
 
 static int push_gap(sl_wfreport *r, double g)
 {
-    if (grow((void **)&r->gaps, &r->capgaps, r->ngaps + 1, sizeof *r->gaps)) return -1;
+    if (sl_array_reserve(&r->gaps, &r->capgaps, r->ngaps + 1, sizeof *r->gaps, 1024)) return -1;
     r->gaps[r->ngaps++] = g;
     return 0;
 }
@@ -525,7 +510,7 @@ static int on_event(sl_wfreport *r, const sl_wfseg_rec *e, int64_t seq)
         rtxn *x = txn_slot(&r->txns, e->ref);
         if (!x) return -1;
         if (!x->has_open) {
-            if (grow((void **)&r->opens, &r->capopens, r->nopens + 1, sizeof *r->opens)) return -1;
+            if (sl_array_reserve(&r->opens, &r->capopens, r->nopens + 1, sizeof *r->opens, 1024)) return -1;
             r->opens[r->nopens].ref = e->ref;
             r->opens[r->nopens++].alt = alt_copy(e);
             x->has_open = 1;
@@ -541,7 +526,7 @@ static int on_event(sl_wfreport *r, const sl_wfseg_rec *e, int64_t seq)
         x->has_close = 1;
         if (x->has_open) {
             int64_t dur = e->ts - x->open_ts;
-            if (grow((void **)&r->durations, &r->capdur, r->ndur + 1, sizeof *r->durations))
+            if (sl_array_reserve(&r->durations, &r->capdur, r->ndur + 1, sizeof *r->durations, 1024))
                 return -1;
             r->durations[r->ndur++] = dur;
             record_slowest(r, dur, e->ref, alt_copy(e));

@@ -3,6 +3,7 @@
  * layout and why it exists.
  */
 #include "workflow/segment.h"
+#include "base/hash.h"
 #include "base/pyvalue.h"
 
 #include <stdio.h>
@@ -40,13 +41,7 @@ static struct sl_wfseg_last *last_of(sl_wfseg_ctx *c, uint32_t id)
 {
     for (size_t i = 0; i < c->nlast; i++)
         if (c->last[i].template_id == id) return &c->last[i];
-    if (c->nlast == c->caplast) {
-        size_t cap = c->caplast ? c->caplast * 2 : 16;
-        struct sl_wfseg_last *l = realloc(c->last, cap * sizeof *l);
-        if (!l) return NULL;
-        c->last = l;
-        c->caplast = cap;
-    }
+    if (sl_array_reserve(&c->last, &c->caplast, c->nlast + 1, sizeof *c->last, 16)) return NULL;
     struct sl_wfseg_last *l = &c->last[c->nlast++];
     memset(l, 0, sizeof *l);
     l->template_id = id;
@@ -190,19 +185,8 @@ void sl_wfseg_walk_free(sl_wfseg_walk_out *o)
     sl_buf_free(&o->tmpl);
     free(o->toks);
     free(o->mem);
+    free(o->stack);
     memset(o, 0, sizeof *o);
-}
-
-static int grow_array(void **p, size_t *cap, size_t need, size_t size)
-{
-    if (need <= *cap) return 0;
-    size_t c = *cap ? *cap * 2 : 16;
-    while (c < need) c *= 2;
-    void *q = realloc(*p, c * size);
-    if (!q) return -1;
-    *p = q;
-    *cap = c;
-    return 0;
 }
 
 /*
@@ -215,8 +199,7 @@ int sl_wfseg_walk(const char *body, size_t len, sl_wfseg_walk_out *o)
 {
     const char *p = body, *end = body + len;
     const char *run = body; /* start of the text not yet copied to the template */
-    char stack_small[64], *stack = stack_small;
-    size_t depth = 0, cap = sizeof stack_small;
+    size_t depth = 0; /* open containers, their brackets in o->stack */
     int expect_key = 0, rc = 0;
     sl_buf *t = &o->tmpl;
     if (sl_buf_reserve(t, len + 1)) return -1;
@@ -228,19 +211,12 @@ int sl_wfseg_walk(const char *body, size_t len, sl_wfseg_walk_out *o)
         switch (c) {
         case '{':
         case '[':
-            if (depth == cap) {
-                char *ns = malloc(cap * 2);
-                if (!ns) {
-                    rc = -1;
-                    goto done;
-                }
-                memcpy(ns, stack, depth);
-                if (stack != stack_small) free(stack);
-                stack = ns;
-                cap *= 2;
+            if (sl_array_reserve(&o->stack, &o->capstack, depth + 1, 1, 64)) {
+                rc = -1;
+                goto done;
             }
             if (depth == 1 && cur) cur->p = p;
-            stack[depth++] = c;
+            o->stack[depth++] = c;
             expect_key = c == '{';
             p++;
             continue;
@@ -256,7 +232,7 @@ int sl_wfseg_walk(const char *body, size_t len, sl_wfseg_walk_out *o)
             }
             continue;
         case ',':
-            expect_key = depth && stack[depth - 1] == '{';
+            expect_key = depth && o->stack[depth - 1] == '{';
             p++;
             continue;
         case ':':
@@ -279,7 +255,7 @@ int sl_wfseg_walk(const char *body, size_t len, sl_wfseg_walk_out *o)
         if (expect_key) {
             expect_key = 0;
             if (depth == 1) {
-                if (grow_array((void **)&o->mem, &o->capmem, o->nmem + 1, sizeof *o->mem)) {
+                if (sl_array_reserve(&o->mem, &o->capmem, o->nmem + 1, sizeof *o->mem, 16)) {
                     rc = -1;
                     goto done;
                 }
@@ -293,7 +269,7 @@ int sl_wfseg_walk(const char *body, size_t len, sl_wfseg_walk_out *o)
         }
         long tok = -1;
         if (kind == SL_WFJ_STRING || kind == SL_WFJ_INT || kind == SL_WFJ_REAL) {
-            if (grow_array((void **)&o->toks, &o->captoks, o->ntoks + 1, sizeof *o->toks)) {
+            if (sl_array_reserve(&o->toks, &o->captoks, o->ntoks + 1, sizeof *o->toks, 16)) {
                 rc = -1;
                 goto done;
             }
@@ -322,14 +298,13 @@ int sl_wfseg_walk(const char *body, size_t len, sl_wfseg_walk_out *o)
     t->len += (size_t)(end - run);
     t->p[t->len] = '\0';
 done:
-    if (stack != stack_small) free(stack);
     return rc;
 }
 
 int sl_wfseg_slots(const sl_wfseg_walk_out *o, sl_wfseg_slot **slots, size_t *nslots,
                    size_t *capslots)
 {
-    if (grow_array((void **)slots, capslots, o->ntoks, sizeof **slots)) return -1;
+    if (sl_array_reserve(slots, capslots, o->ntoks, sizeof **slots, 16)) return -1;
     size_t n = 0;
     for (size_t i = 0; i < o->ntoks; i++) {
         const sl_wfseg_tok *k = &o->toks[i];
@@ -472,53 +447,27 @@ int sl_wfseg_get_slots(const uint8_t **pp, const uint8_t *end, sl_wfseg_ctx *c,
 
 /* ---- identity ---- */
 
-/* A 64-bit streaming hash (multiply-rotate over words, murmur3's final
- * mix); identities are compared, never stored, so it may change freely. */
+/* The identity of an event: base/hash.h over its fields, a word at a time
+ * (sl_hash_step64), byte strings with their length first.  Identities are compared within
+ * one writer's session (the claims saved in temp.wf_claim are dropped when
+ * a writer starts), never stored in the warehouse, so the function may
+ * change freely. */
 typedef struct hstate {
     uint64_t h;
 } hstate;
 
-static uint64_t rotl(uint64_t x, int r) { return (x << r) | (x >> (64 - r)); }
-
-static void h_word(hstate *s, uint64_t k)
-{
-    k *= 0x87c37b91114253d5ULL;
-    k = rotl(k, 31);
-    k *= 0x4cf5ad432745937fULL;
-    s->h ^= k;
-    s->h = rotl(s->h, 27) * 5 + 0x52dce729;
-}
+static void h_word(hstate *s, uint64_t k) { s->h = sl_hash_step64(s->h, k); }
 
 static void h_bytes(hstate *s, const void *p, size_t n)
 {
-    const unsigned char *b = p;
     h_word(s, n);
-    while (n >= 8) {
-        uint64_t k;
-        memcpy(&k, b, 8);
-        h_word(s, k);
-        b += 8;
-        n -= 8;
-    }
-    uint64_t k = 0;
-    if (n) memcpy(&k, b, n);
-    h_word(s, k);
-}
-
-static uint64_t h_final(uint64_t h)
-{
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdULL;
-    h ^= h >> 33;
-    h *= 0xc4ceb9fe1a85ec53ULL;
-    h ^= h >> 33;
-    return h;
+    s->h = sl_hash_bytes(s->h, p, n);
 }
 
 uint64_t sl_wfseg_hash(const sl_wfseg_rec *r, uint32_t template_id, const sl_wfseg_slot *slots,
                        size_t nslots)
 {
-    hstate s = {0x9e3779b97f4a7c15ULL};
+    hstate s = {SL_HASH_INIT};
     h_word(&s, ((uint64_t)r->type_id << 32) | r->flags);
     h_word(&s, template_id);
     if (r->flags & SL_WFSEG_TXN) h_word(&s, (uint64_t)r->ref);
@@ -537,7 +486,7 @@ uint64_t sl_wfseg_hash(const sl_wfseg_rec *r, uint32_t template_id, const sl_wfs
         if (slots[i].kind == 2) h_word(&s, (uint64_t)slots[i].i);
         else h_bytes(&s, slots[i].p, slots[i].n);
     }
-    return h_final(s.h);
+    return sl_hash_mix64(s.h);
 }
 
 /* ---- bodies ---- */

@@ -135,6 +135,8 @@ typedef struct sl_wfseg_walk_out {
     size_t ntoks, captoks;
     sl_wfseg_member *mem;
     size_t nmem, capmem;
+    char *stack;           /* scratch: the brackets of the open containers */
+    size_t capstack;       /* bytes allocated for stack[] */
 } sl_wfseg_walk_out;
 
 void sl_wfseg_walk_free(sl_wfseg_walk_out *o);

@@ -24,8 +24,10 @@
  * rebuilt from the segments on demand.
  */
 #include "workflow/workflow.h"
+#include "base/buf.h"
 #include "workflow/dict.h"
 #include "base/pyvalue.h"
+#include "base/hash.h"
 #include "base/map.h"
 #include "workflow/segment.h"
 
@@ -426,22 +428,17 @@ static void read_numbers(wf_event *e)
 
 static int cache_txn(sl_workflow_writer *w, wf_txn *t)
 {
-    if (w->ntxns == w->captxns) {
-        size_t cap = w->captxns ? w->captxns * 2 : 256;
-        wf_txn **a = realloc(w->txns, cap * sizeof *a);
-        if (!a) return -1;
-        w->txns = a;
-        w->captxns = cap;
-    }
+    if (sl_array_reserve(&w->txns, &w->captxns, w->ntxns + 1, sizeof *w->txns, 256)) return -1;
     if (!sl_strmap_add(&w->txn_index, t->key, t->key_len, (uint64_t)(uintptr_t)t)) return -1;
     w->txns[w->ntxns++] = t;
     return 0;
 }
 
-/* wf_txn.key_hash: 32 bits keep the index entries small. */
+/* wf_txn.key_hash: 32 bits keep the index entries small.  Persisted: the
+ * function must stay value-identical (base/hash.h). */
 static int64_t key_hash(const char *key, size_t n)
 {
-    return (int64_t)(sl_wf_hash_bytes(key, n) >> 32);
+    return (int64_t)(sl_hash_wf_txn_key(key, n) >> 32);
 }
 
 static int64_t col_int(sqlite3_stmt *q, int i, uint8_t *has)
@@ -651,13 +648,7 @@ static wf_ident *ident_entry(sl_workflow_writer *w, uint64_t h, int64_t window)
     uint64_t *slot = sl_map_put(&w->id_index, h, &created);
     if (!slot) return NULL;
     if (!created) return &w->ids[*slot - 1];
-    if (w->nids == w->capids) {
-        size_t cap = w->capids ? w->capids * 2 : 4096;
-        wf_ident *a = realloc(w->ids, cap * sizeof *a);
-        if (!a) return NULL;
-        w->ids = a;
-        w->capids = cap;
-    }
+    if (sl_array_reserve(&w->ids, &w->capids, w->nids + 1, sizeof *w->ids, 4096)) return NULL;
     wf_ident *e = &w->ids[w->nids++];
     memset(e, 0, sizeof *e);
     e->h = h;

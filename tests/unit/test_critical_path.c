@@ -23,6 +23,7 @@
 #include <sqlite3.h>
 
 #include "analysis/critical_path.h"
+#include "sql/functions.h"
 #include "spanlite.h"
 
 /* An expected section: node index into the test's array, start, end. */
@@ -410,7 +411,7 @@ static sqlite3 *open_plain_db(void)
 {
     sqlite3 *db = NULL;
     assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
-    assert_int_equal(sl_critical_path_register(db), SQLITE_OK);
+    assert_int_equal(sl_analysis_register(db), SQLITE_OK);
     const char *sql =
         "CREATE TABLE spans(trace_id, span_id, parent_span_id, service, operation, kind,"
         " status, start_ns, end_ns, duration_ns, remote_service, shared);"
@@ -493,7 +494,7 @@ static void sql_warehouse(void **state)
     (void)state;
     sl_db *db = NULL;
     assert_int_equal(sl_open(":memory:", 0, &db), SL_OK);
-    assert_int_equal(sl_critical_path_register(sl_sqlite(db)), SQLITE_OK);
+    assert_int_equal(sl_analysis_register(sl_sqlite(db)), SQLITE_OK);
     sl_span s[5];
     memset(s, 0, sizeof s);
     const int64_t T = 1700000000000000000LL;
@@ -548,7 +549,7 @@ static void sql_without_spans_view(void **state)
     (void)state;
     sqlite3 *db = NULL;
     assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
-    assert_int_equal(sl_critical_path_register(db), SQLITE_OK);
+    assert_int_equal(sl_analysis_register(db), SQLITE_OK);
     sqlite3_stmt *st = NULL;
     assert_int_equal(sqlite3_prepare_v2(db, "SELECT * FROM critical_path('x')", -1, &st, NULL),
                      SQLITE_OK);

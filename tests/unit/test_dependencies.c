@@ -21,6 +21,7 @@
 #include <sqlite3.h>
 
 #include "analysis/dependencies.h"
+#include "sql/functions.h"
 #include "spanlite.h"
 
 /* Service names <-> small ids; index 0 is "unknown". */
@@ -531,7 +532,7 @@ static sl_db *open_warehouse(void)
     int rc = sl_open(":memory:", 0, &db);
     if (rc != SL_OK) fprintf(stderr, "sl_open: %s\n", sl_errmsg(db));
     assert_int_equal(rc, SL_OK);
-    assert_int_equal(sl_dependencies_register(sl_sqlite(db)), SQLITE_OK);
+    assert_int_equal(sl_analysis_register(sl_sqlite(db)), SQLITE_OK);
     sl_span s[] = {
         /* t1 at T0: DependencyLinkerTest.TRACE with its shared server half */
         mk("t1", "c", "b", "app", "db", SL_KIND_CLIENT, SL_STATUS_ERROR, 0, T0 + 30, 10),
@@ -603,6 +604,20 @@ static void sql_time_window(void **state)
     s = rows_of(q, "SELECT count(*) || ' ' || min(since_ns) FROM dependencies(1700007200000000000)");
     assert_string_equal(s, "1 1700007200000000000");
     free(s);
+    /* numeric text is the number it spells */
+    s = rows_of(q, "SELECT group_concat(parent || '>' || child, ',') FROM"
+                   " dependencies('1700000000000000000', '1700003600000000000')");
+    assert_string_equal(s, "app>db,web>app");
+    free(s);
+    /* an argument that is not a number fails, naming it (it used to select
+     * every trace: start_ns < 'yesterday' holds for any integer) */
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(q, "SELECT * FROM dependencies(NULL, ?1)", -1, &st, NULL), SQLITE_OK);
+    sqlite3_bind_text(st, 1, "yesterday", -1, SQLITE_STATIC);
+    assert_int_equal(sqlite3_step(st), SQLITE_ERROR);
+    assert_string_equal(sqlite3_errmsg(q),
+                        "dependencies(): until_ns must be a number of nanoseconds or NULL, not 'yesterday'");
+    sqlite3_finalize(st);
     sl_close(db);
 }
 
@@ -617,7 +632,7 @@ static void sql_interleaved_traces(void **state)
     (void)state;
     sl_db *db = NULL;
     assert_int_equal(sl_open(":memory:", 0, &db), SL_OK);
-    assert_int_equal(sl_dependencies_register(sl_sqlite(db)), SQLITE_OK);
+    assert_int_equal(sl_analysis_register(sl_sqlite(db)), SQLITE_OK);
     sl_span a[] = {
         mk("t3", "r", NULL, "web", NULL, SL_KIND_CLIENT, 0, 0, T0, 10),
         mk("t4", "r", NULL, "cart", NULL, SL_KIND_CLIENT, 0, 0, T0 + 1, 10),
@@ -641,7 +656,7 @@ static void sql_errors(void **state)
     (void)state;
     sqlite3 *db = NULL;
     assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
-    assert_int_equal(sl_dependencies_register(db), SQLITE_OK);
+    assert_int_equal(sl_analysis_register(db), SQLITE_OK);
     sqlite3_stmt *st = NULL;
     assert_int_equal(sqlite3_prepare_v2(db, "SELECT * FROM dependencies", -1, &st, NULL), SQLITE_OK);
     assert_int_equal(sqlite3_step(st), SQLITE_ERROR);

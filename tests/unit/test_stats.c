@@ -20,7 +20,8 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
-#include "analysis/stats.h"
+#include "analysis/sketch.h"
+#include "sql/functions.h"
 
 #define TOL 1e-9
 
@@ -30,7 +31,7 @@ static int setup_db(void **state)
 {
     sqlite3 *db = NULL;
     if (sqlite3_open(":memory:", &db) != SQLITE_OK) return -1;
-    if (sl_stats_register(db) != SQLITE_OK) {
+    if (sl_analysis_register(db) != SQLITE_OK) {
         sqlite3_close(db);
         return -1;
     }
@@ -532,9 +533,35 @@ static void test_sketch_hand_built(void **state)
     sqlite3_finalize(st);
 }
 
+/* sql/functions.h's list of families is what sl_analysis_register()
+ * registers: every function and module it names exists afterwards (with
+ * the argument counts the docs give), and nothing else of spanlite's. */
+static void test_registers_every_family(void **state)
+{
+    sqlite3 *db = *state;
+    double n = 0;
+    assert_int_equal(query_num(db,
+        "SELECT count(*) FROM (SELECT DISTINCT name, narg FROM pragma_function_list WHERE"
+        " (name, narg) IN (VALUES ('percentile', 2), ('percentile_cont', 2), ('median', 1),"
+        "  ('percentile_nr', 2), ('sketch', 1), ('sketch', 2), ('sketch_merge', 1),"
+        "  ('sketch_quantile', 2), ('sketch_count', 1), ('link_rollup_rebuild', 0),"
+        "  ('trace_index_rebuild', 0)))", &n), SQLITE_INTEGER);
+    assert_int_equal((int)n, 11);
+    assert_int_equal(query_num(db,
+        "SELECT count(*) FROM pragma_module_list"
+        " WHERE name IN ('critical_path', 'dependencies', 'wf_events')", &n), SQLITE_INTEGER);
+    assert_int_equal((int)n, 3);
+    /* the statistics are usable from views and indexes, the rebuilds not */
+    assert_int_equal(query_num(db,
+        "SELECT count(*) FROM pragma_function_list WHERE name = 'percentile' AND flags & 0x800"
+        " AND flags & 0x200000", &n), SQLITE_INTEGER);
+    assert_true(n >= 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_registers_every_family, setup_db, teardown_db),
         cmocka_unit_test_setup_teardown(test_percentile_sqlite_cases, setup_db, teardown_db),
         cmocka_unit_test_setup_teardown(test_percentile_hand_worked, setup_db, teardown_db),
         cmocka_unit_test_setup_teardown(test_percentile_empty_and_nulls, setup_db, teardown_db),

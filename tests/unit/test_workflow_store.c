@@ -195,6 +195,19 @@ static void test_sync_spans_on_request(void **state)
     query_is(f, "SELECT count(*) FROM spans", "4");
 }
 
+/* wf_txn.key_hash is persisted and looked up by later imports, so its
+ * function (sl_hash_wf_txn_key) must keep its values.  Golden values from
+ * an independent Python implementation of the documented algorithm
+ * (base/hash.h), equal to what the code before the hash consolidation
+ * stored. */
+static void test_txn_key_hash_is_stable(void **state)
+{
+    fixture *f = *state;
+    import(f);
+    query_is(f, "SELECT key_hash FROM wf_txn WHERE key = 'pay-1'", "2656714427");
+    query_is(f, "SELECT key_hash FROM wf_txn WHERE key = CAST(x'1F6E37' AS TEXT)", "3161348624"); /* txn_id 7 */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -203,6 +216,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_reimport_adds_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_spans_of_closed_transactions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sync_spans_on_request, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_txn_key_hash_is_stable, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
