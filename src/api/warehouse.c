@@ -304,14 +304,13 @@ int sl_clear(sl_db *db)
     int rc = SL_OK;
     if (db->readonly) {
         rc = sl_db_fail(db, SL_ERROR, "the warehouse is open read-only");
-    } else if (sqlite3_exec(db->db,
-                     "BEGIN IMMEDIATE; DELETE FROM span; DELETE FROM trace_service; DELETE FROM trace;"
-                     " DELETE FROM trace_gen;"
-                     " DELETE FROM rollup_hour; DELETE FROM link_hour;"
-                     " DELETE FROM resource; DELETE FROM operation; DELETE FROM service; COMMIT;",
-                     NULL, NULL, &msg) != SQLITE_OK) {
-        sqlite3_exec(db->db, "ROLLBACK", NULL, NULL, NULL);
+    } else if (sqlite3_exec(db->db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK) {
         rc = sl_db_fail(db, SL_ERROR, "clear: %s", msg ? msg : sqlite3_errmsg(db->db));
+    } else if (sl_store_clear(db->db, db->err, sizeof db->err) != SQLITE_OK ||
+               sqlite3_exec(db->db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK) {
+        if (msg) sl_db_fail(db, SL_ERROR, "clear: %s", msg);
+        sqlite3_exec(db->db, "ROLLBACK", NULL, NULL, NULL);
+        rc = SL_ERROR;
     }
     sqlite3_free(msg);
     if (db->store) sl_store_rollback(db->store); /* drop cached ids */
