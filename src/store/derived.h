@@ -32,6 +32,10 @@
  *     e->rebuild(db, &rows, err, errlen)       recompute it from the base tables
  *                                              (migrations, derived_rebuild(name))
  *
+ * A rebuild reads base tables only, never another derived table, so the
+ * rebuilds may run in any order (link_hour takes a trace's start from its
+ * spans, not from trace.start_ns).
+ *
  * Hooks return SQLite result codes; on failure the message is in
  * e->error(x) (state hooks) or err (clear, rebuild).  note may be NULL (an
  * entry that only needs begin/commit, as the trace index).

@@ -394,14 +394,14 @@ static int sl_linkroll_commit(sl_linkroll *lr)
 /* ---- link_rollup_rebuild() ------------------------------------------------ */
 
 /* Every trace, its spans in rowid order, linked into fresh deltas that
- * replace link_hour; *rows is the number of rows written. */
+ * replace link_hour; *rows is the number of rows written.  Reads span only. */
 static int rebuild(sl_linkroll *lr, size_t *rows)
 {
     sqlite3_stmt *st = NULL;
     int rc = sqlite3_prepare_v2(lr->db,
-        "SELECT s.trace_ref, t.start_ns, s.span_id, s.parent_span_id, s.service_id,"
+        "SELECT s.trace_ref, s.start_ns, s.span_id, s.parent_span_id, s.service_id,"
         " s.remote_service_id, s.kind, s.status, s.flags, s.duration_ns"
-        " FROM span s JOIN trace t ON t.ref = s.trace_ref ORDER BY s.trace_ref, s.id",
+        " FROM span s ORDER BY s.trace_ref, s.id",
         -1, &st, NULL);
     if (rc != SQLITE_OK) return fail(lr, rc, "rebuild");
     int64_t ref = 0, start = 0;
@@ -414,7 +414,10 @@ static int rebuild(sl_linkroll *lr, size_t *rows)
             sl_arena_reset(&lr->old_text);
         }
         ref = r;
-        start = sqlite3_column_int64(st, 1);
+        /* The trace's start from its spans, not trace.start_ns: the trace
+         * entry may be being rebuilt too (derived.h: no order among rebuilds). */
+        int64_t t = sqlite3_column_int64(st, 1);
+        if (n == 0 || t < start) start = t;
         if ((rc = read_span(lr, st, 2, &lr->old_text, &n))) break;
     }
     if (rc == SQLITE_DONE) rc = n ? link_trace(lr, lr->trace, n, start, 1) : SQLITE_OK;
