@@ -60,6 +60,7 @@ typedef struct trace_aggs {
     trace_agg *aggs;     /* this transaction's traces, in order of first note */
     size_t naggs, cap;   /* used, allocated */
     sl_map index;        /* ref -> index in aggs[] */
+    size_t last;         /* index of the trace noted last: its spans come together */
     char err[256];
 } trace_aggs;
 
@@ -114,6 +115,7 @@ static int aggs_begin(void *x, int others_committed)
 
 static trace_agg *agg_for(trace_aggs *t, int64_t ref)
 {
+    if (t->naggs && t->aggs[t->last].ref == ref) return &t->aggs[t->last];
     int created;
     uint64_t *v = sl_map_put(&t->index, (uint64_t)ref, &created);
     if (!v) return NULL;
@@ -129,6 +131,7 @@ static trace_agg *agg_for(trace_aggs *t, int64_t ref)
         a->ref = ref;
         *v = t->naggs++;
     }
+    t->last = *v;
     return &t->aggs[*v];
 }
 
