@@ -473,7 +473,7 @@ static int lr_rebuild(sqlite3 *db, int64_t *rows, char *err, size_t errlen)
 {
     size_t n = 0;
     sl_linkroll *lr = sl_linkroll_new(db, err, errlen);
-    if (!lr) return SQLITE_NOMEM;
+    if (!lr) return SQLITE_ERROR; /* message in err */
     int rc = rebuild(lr, &n);
     if (rc == SQLITE_NOMEM && !lr->err[0]) snprintf(err, errlen, "link rollup: out of memory");
     else if (rc) snprintf(err, errlen, "%s", lr->err);

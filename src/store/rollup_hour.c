@@ -215,7 +215,7 @@ static int rollups_rebuild(sqlite3 *db, int64_t *rows, char *err, size_t errlen)
 {
     sqlite3_stmt *st = NULL;
     rollups *x = rollups_new(db, err, errlen);
-    if (!x) return SQLITE_NOMEM;
+    if (!x) return SQLITE_ERROR; /* message in err */
     int rc = rollups_clear(db, err, errlen);
     if (rc == SQLITE_OK)
         rc = sqlite3_prepare_v2(db, "SELECT service_id, operation_id, start_ns, duration_ns, status"
