@@ -1,13 +1,11 @@
 /*
- * api/warehouse.c -- opening, migrating and closing a warehouse, and the small
- * public calls that need nothing but the handle (ingest, get trace, clear).
- *
- * Schema: schema/NNN_name.sql are embedded at build time (schema_sql.c) and
- * applied in order, each in its own transaction together with the bump of
- * PRAGMA user_version, so a warehouse is always at exactly one version.
+ * api/warehouse.c -- opening (functions registered, then the schema migrated
+ * by store/migrate.h) and closing a warehouse, and the small public calls
+ * that need nothing but the handle (ingest, get trace, clear).
  */
 #include "api/warehouse.h"
 #include "base/buf.h"
+#include "store/migrate.h"
 #include "sql/functions.h"
 #include "base/arena.h"
 #include "base/buf.h"
@@ -21,15 +19,6 @@
 #include <string.h>
 #include <unistd.h>
 
-struct sl_embedded_sql {
-    const char *name;
-    const char *sql;
-};
-extern const struct sl_embedded_sql sl_migrations[];
-
-#define BUSY_TIMEOUT_MS 60000
-#define CACHE_KIB 24576 /* page cache per connection; import RSS stays under 64 MB */
-
 int sl_db_fail(sl_db *db, int code, const char *fmt, ...)
 {
     va_list ap;
@@ -39,44 +28,7 @@ int sl_db_fail(sl_db *db, int code, const char *fmt, ...)
     return code;
 }
 
-int sl_schema_version(void)
-{
-    int n = 0;
-    while (sl_migrations[n].name) n++;
-    return n;
-}
-
 const char *sl_version(void) { return "0.1.0"; }
-
-int sl_configure(sqlite3 *db, int readonly, char *err, size_t errlen)
-{
-    char sql[256];
-    sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
-    /* FULL: a commit is on disk when COMMIT returns, so an acknowledged
-     * import survives power loss, not just a crash.  Commits are large, so
-     * the fsync is cheap per span. */
-    snprintf(sql, sizeof sql,
-             "PRAGMA cache_size=-%d; PRAGMA foreign_keys=OFF; %s",
-             CACHE_KIB, readonly ? "" : "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-                                        " PRAGMA wal_autocheckpoint=4000;");
-    char *msg = NULL;
-    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-        snprintf(err, errlen, "configuring the connection: %s", msg ? msg : "unknown error");
-        sqlite3_free(msg);
-        return -1;
-    }
-    return 0;
-}
-
-static int user_version(sqlite3 *db, int *v)
-{
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL)) return -1;
-    int rc = sqlite3_step(st);
-    *v = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
-    sqlite3_finalize(st);
-    return rc == SQLITE_ROW ? 0 : -1;
-}
 
 static int check_version(sl_db *db, int have)
 {
@@ -85,43 +37,6 @@ static int check_version(sl_db *db, int have)
         return sl_db_fail(db, SL_VERSION,
                           "the warehouse has schema version %d, newer than this spanlite "
                           "(%s, schema version %d): upgrade spanlite", have, sl_version(), want);
-    return SL_OK;
-}
-
-int sl_migrate(sl_db *db)
-{
-    int have;
-    if (user_version(db->db, &have))
-        return sl_db_fail(db, SL_ERROR, "reading the schema version: %s", sqlite3_errmsg(db->db));
-    int rc = check_version(db, have);
-    if (rc) return rc;
-    for (int v = have; sl_migrations[v].name; v++) {
-        char bump[64];
-        snprintf(bump, sizeof bump, "PRAGMA user_version=%d;", v + 1);
-        char *msg = NULL;
-        /* Recheck inside the write lock: another process may have migrated. */
-        if (sqlite3_exec(db->db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK)
-            goto fail;
-        int now;
-        if (user_version(db->db, &now)) goto fail_rollback;
-        if (now > v) {
-            sqlite3_exec(db->db, "COMMIT", NULL, NULL, NULL);
-            v = now - 1;
-            continue;
-        }
-        if (sqlite3_exec(db->db, sl_migrations[v].sql, NULL, NULL, &msg) != SQLITE_OK ||
-            sqlite3_exec(db->db, bump, NULL, NULL, &msg) != SQLITE_OK ||
-            sqlite3_exec(db->db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK)
-            goto fail_rollback;
-        continue;
-    fail_rollback:
-        sqlite3_exec(db->db, "ROLLBACK", NULL, NULL, NULL);
-    fail:
-        rc = sl_db_fail(db, SL_ERROR, "applying schema/%s: %s", sl_migrations[v].name,
-                        msg ? msg : sqlite3_errmsg(db->db));
-        sqlite3_free(msg);
-        return rc;
-    }
     return SL_OK;
 }
 
@@ -169,7 +84,7 @@ int sl_open(const char *path, int flags, sl_db **out)
     if (orc != SQLITE_OK)
         return sl_db_fail(db, SL_IO, "cannot open %s: %s", path,
                           db->db ? sqlite3_errmsg(db->db) : "out of memory");
-    if (sl_configure(db->db, db->readonly, db->err, sizeof db->err)) {
+    if (sl_configure(db->db, db->readonly, db->err, sizeof db->err) != SQLITE_OK) {
         char *copy = strdup(path);
         if (!db->readonly && copy && access(dirname(copy), W_OK) != 0)
             sl_db_fail(db, SL_IO, "cannot write %s: its directory is not writable, and SQLite keeps "
@@ -183,15 +98,19 @@ int sl_open(const char *path, int flags, sl_db **out)
     int rc;
     if (db->readonly) {
         int have;
-        if (user_version(db->db, &have))
+        if (sl_migrate_version(db->db, &have))
             return sl_db_fail(db, SL_ERROR, "%s: %s", path, sqlite3_errmsg(db->db));
         if ((rc = check_version(db, have))) return rc;
         if (have < sl_schema_version())
             return sl_db_fail(db, SL_VERSION,
                               "%s is at schema version %d, not %d: run `spanlite init` to migrate it",
                               path, have, sl_schema_version());
-    } else if ((rc = sl_migrate(db))) {
-        return rc;
+    } else {
+        int have;
+        if (sl_migrate_version(db->db, &have))
+            return sl_db_fail(db, SL_ERROR, "reading the schema version: %s", sqlite3_errmsg(db->db));
+        if ((rc = check_version(db, have))) return rc;
+        if (sl_migrate(db->db, db->err, sizeof db->err) != SQLITE_OK) return SL_ERROR;
     }
     return SL_OK;
 }
@@ -343,14 +262,13 @@ int sl_clear(sl_db *db)
     int rc = SL_OK;
     if (db->readonly) {
         rc = sl_db_fail(db, SL_ERROR, "the warehouse is open read-only");
-    } else if (sqlite3_exec(db->db,
-                     "BEGIN IMMEDIATE; DELETE FROM span; DELETE FROM trace_service; DELETE FROM trace;"
-                     " DELETE FROM trace_gen;"
-                     " DELETE FROM rollup_hour; DELETE FROM link_hour;"
-                     " DELETE FROM resource; DELETE FROM operation; DELETE FROM service; COMMIT;",
-                     NULL, NULL, &msg) != SQLITE_OK) {
-        sqlite3_exec(db->db, "ROLLBACK", NULL, NULL, NULL);
+    } else if (sqlite3_exec(db->db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK) {
         rc = sl_db_fail(db, SL_ERROR, "clear: %s", msg ? msg : sqlite3_errmsg(db->db));
+    } else if (sl_store_clear(db->db, db->err, sizeof db->err) != SQLITE_OK ||
+               sqlite3_exec(db->db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK) {
+        if (msg) sl_db_fail(db, SL_ERROR, "clear: %s", msg);
+        sqlite3_exec(db->db, "ROLLBACK", NULL, NULL, NULL);
+        rc = SL_ERROR;
     }
     sqlite3_free(msg);
     if (db->store) sl_store_rollback(db->store); /* drop cached ids */

@@ -1,5 +1,6 @@
 /*
- * api/warehouse.h -- the sl_db handle (internal view) and the schema migrator.
+ * api/warehouse.h -- the sl_db handle (internal view).  The migrator is
+ * store/migrate.h.
  */
 #ifndef SL_WAREHOUSE_H
 #define SL_WAREHOUSE_H
@@ -21,11 +22,5 @@ struct sl_db {
 int sl_db_fail(sl_db *db, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* The writer, created on demand; NULL with db->err set on failure. */
 sl_store *sl_db_store(sl_db *db);
-
-/* Apply every migration newer than the file's user_version.  SL_* code. */
-int sl_migrate(sl_db *db);
-
-/* Default pragmas of a connection (WAL, busy timeout, cache). */
-int sl_configure(sqlite3 *db, int readonly, char *err, size_t errlen);
 
 #endif

@@ -13,8 +13,7 @@
 #include <stddef.h>
 
 #include "sql/sql.h"
-#include "store/link_rollup.h"
-#include "store/trace_index.h"
+#include "sql/rebuild.h"
 #include "workflow/workflow.h"
 
 typedef void (*sql_args_fn)(sqlite3_context *, int, sqlite3_value **);
@@ -58,6 +57,7 @@ static const sql_entry sql_entries[] = {
     /* registered by their own layers (writes are SQLITE_DIRECTONLY there) */
     ELSEWHERE("link_rollup_rebuild", sl_link_rollup_register),
     ELSEWHERE("trace_index_rebuild", sl_trace_index_register),
+    ELSEWHERE("derived_rebuild", sl_derived_register),
     ELSEWHERE("wf_events", sl_workflow_register),
 };
 

@@ -9,6 +9,7 @@
  * exactly), and merged into the table once per key at commit.
  */
 #include "store/link_rollup.h"
+#include "store/derived.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,7 +17,10 @@
 
 #include "base/arena.h"
 #include "base/buf.h"
+#include "base/hash.h"
+#include "base/map.h"
 #include "spanlite.h"
+#include "analysis/dependencies.h"
 #include "analysis/sketch.h"
 
 #define HOUR_NS 3600000000000LL
@@ -37,6 +41,7 @@ typedef struct lr_delta {
     sl_sketch *added;        /* durations of calls added */
     int64_t *removed;        /* durations of calls taken back */
     size_t nremoved, remcap;
+    size_t next;             /* next delta with the same key hash, index + 1; 0 ends */
 } lr_delta;
 
 enum { Q_MAXES, Q_TRACE_START, Q_OLD_SPANS, Q_GET, Q_PUT, Q_DEL, Q_COUNT };
@@ -54,6 +59,8 @@ static const char *const q_sql[Q_COUNT] = {
     [Q_DEL] = "DELETE FROM link_hour WHERE bucket_ns = ?1 AND parent_id = ?2 AND child_id = ?3",
 };
 
+typedef struct sl_linkroll sl_linkroll;
+
 struct sl_linkroll {
     sqlite3 *db;
     sqlite3_stmt *q[Q_COUNT];
@@ -66,8 +73,7 @@ struct sl_linkroll {
     size_t tracecap;
     lr_delta *deltas;
     size_t ndeltas, deltacap;
-    uint32_t *slots;             /* delta hash table: index + 1, 0 = empty */
-    size_t nslots;
+    sl_map index;                /* delta_hash() -> first delta of that hash, index + 1 */
     int64_t cur_bucket;          /* where emitted calls go ... */
     int cur_sign;                /* ... and whether they are added or taken back */
     char err[256];
@@ -81,39 +87,21 @@ static int fail(sl_linkroll *lr, int rc, const char *what)
 
 /* ---- deltas -------------------------------------------------------------- */
 
+/* The key (hour, parent, child) has 87 bits: hashed to 64, colliding
+ * deltas chained through lr_delta.next. */
 static uint64_t delta_hash(int64_t bucket, uint32_t parent, uint32_t child)
 {
-    uint64_t x = (uint64_t)bucket * 0x9e3779b97f4a7c15u ^ ((uint64_t)parent << 32 | child);
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdu;
-    return x ^ (x >> 33);
-}
-
-static int slots_grow(sl_linkroll *lr)
-{
-    size_t ns = lr->nslots ? lr->nslots * 2 : 256;
-    uint32_t *s = calloc(ns, sizeof *s);
-    if (!s) return SQLITE_NOMEM;
-    for (size_t i = 0; i < lr->ndeltas; i++) {
-        const lr_delta *d = &lr->deltas[i];
-        size_t h = delta_hash(d->bucket_ns, d->parent, d->child) & (ns - 1);
-        while (s[h]) h = (h + 1) & (ns - 1);
-        s[h] = (uint32_t)i + 1;
-    }
-    free(lr->slots);
-    lr->slots = s;
-    lr->nslots = ns;
-    return SQLITE_OK;
+    return sl_hash_mix64((uint64_t)bucket) ^ ((uint64_t)parent << 32 | child);
 }
 
 /* The delta for (bucket, parent, child), created empty; NULL on OOM. */
 static lr_delta *delta_for(sl_linkroll *lr, int64_t bucket, uint32_t parent, uint32_t child)
 {
-    if (2 * (lr->ndeltas + 1) > lr->nslots && slots_grow(lr)) return NULL;
-    size_t mask = lr->nslots - 1;
-    size_t h = delta_hash(bucket, parent, child) & mask;
-    for (; lr->slots[h]; h = (h + 1) & mask) {
-        lr_delta *d = &lr->deltas[lr->slots[h] - 1];
+    int created;
+    uint64_t *head = sl_map_put(&lr->index, delta_hash(bucket, parent, child), &created);
+    if (!head) return NULL;
+    for (size_t i = *head; i; i = lr->deltas[i - 1].next) {
+        lr_delta *d = &lr->deltas[i - 1];
         if (d->bucket_ns == bucket && d->parent == parent && d->child == child) return d;
     }
     if (sl_array_reserve(&lr->deltas, &lr->deltacap, lr->ndeltas + 1, sizeof *lr->deltas, 64))
@@ -123,8 +111,9 @@ static lr_delta *delta_for(sl_linkroll *lr, int64_t bucket, uint32_t parent, uin
     d->bucket_ns = bucket;
     d->parent = parent;
     d->child = child;
+    d->next = *head;
     if (!(d->added = sl_sketch_new())) return NULL;
-    lr->slots[h] = (uint32_t)++lr->ndeltas;
+    *head = ++lr->ndeltas;
     return d;
 }
 
@@ -135,7 +124,7 @@ static void deltas_clear(sl_linkroll *lr)
         free(lr->deltas[i].removed);
     }
     lr->ndeltas = 0;
-    if (lr->slots) memset(lr->slots, 0, lr->nslots * sizeof *lr->slots);
+    if (lr->index.n) sl_map_clear(&lr->index);
 }
 
 /* sl_dep_emit: one call of the trace being linked. */
@@ -236,7 +225,9 @@ static int deltas_flush(sl_linkroll *lr)
 
 /* ---- the handle ---------------------------------------------------------- */
 
-sl_linkroll *sl_linkroll_new(sqlite3 *db, char *err, size_t errlen)
+static void sl_linkroll_free(sl_linkroll *lr);
+
+static sl_linkroll *sl_linkroll_new(sqlite3 *db, char *err, size_t errlen)
 {
     sl_linkroll *lr = calloc(1, sizeof *lr);
     if (!lr || !(lr->deps = sl_deps_new())) {
@@ -258,13 +249,13 @@ sl_linkroll *sl_linkroll_new(sqlite3 *db, char *err, size_t errlen)
     return lr;
 }
 
-void sl_linkroll_free(sl_linkroll *lr)
+static void sl_linkroll_free(sl_linkroll *lr)
 {
     if (!lr) return;
     for (int i = 0; i < Q_COUNT; i++) sqlite3_finalize(lr->q[i]);
     deltas_clear(lr);
     free(lr->deltas);
-    free(lr->slots);
+    sl_map_free(&lr->index);
     free(lr->notes);
     free(lr->trace);
     sl_arena_release(&lr->note_text);
@@ -273,16 +264,16 @@ void sl_linkroll_free(sl_linkroll *lr)
     free(lr);
 }
 
-const char *sl_linkroll_error(const sl_linkroll *lr) { return lr->err; }
+static const char *sl_linkroll_error(const sl_linkroll *lr) { return lr->err; }
 
-void sl_linkroll_reset(sl_linkroll *lr)
+static void sl_linkroll_reset(sl_linkroll *lr)
 {
     lr->nnotes = 0;
     sl_arena_reset(&lr->note_text);
     deltas_clear(lr);
 }
 
-int sl_linkroll_begin(sl_linkroll *lr)
+static int sl_linkroll_begin(sl_linkroll *lr)
 {
     sl_linkroll_reset(lr);
     sqlite3_stmt *q = lr->q[Q_MAXES];
@@ -296,7 +287,7 @@ int sl_linkroll_begin(sl_linkroll *lr)
     return rc == SQLITE_OK ? rc : fail(lr, rc, "reading the warehouse's extent");
 }
 
-int sl_linkroll_note(sl_linkroll *lr, int64_t ref, int64_t start_ns, const sl_dep_span *sp)
+static int sl_linkroll_note(sl_linkroll *lr, int64_t ref, int64_t start_ns, const sl_dep_span *sp)
 {
     if (sl_array_reserve(&lr->notes, &lr->notecap, lr->nnotes + 1, sizeof *lr->notes, 1024))
         return SQLITE_NOMEM;
@@ -385,7 +376,7 @@ static int cmp_note(const void *a, const void *b)
     return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-int sl_linkroll_commit(sl_linkroll *lr)
+static int sl_linkroll_commit(sl_linkroll *lr)
 {
     int rc = SQLITE_OK;
     /* Spans of a trace are usually adjacent already; sorting groups the rest. */
@@ -403,14 +394,14 @@ int sl_linkroll_commit(sl_linkroll *lr)
 /* ---- link_rollup_rebuild() ------------------------------------------------ */
 
 /* Every trace, its spans in rowid order, linked into fresh deltas that
- * replace link_hour; *rows is the number of rows written. */
+ * replace link_hour; *rows is the number of rows written.  Reads span only. */
 static int rebuild(sl_linkroll *lr, size_t *rows)
 {
     sqlite3_stmt *st = NULL;
     int rc = sqlite3_prepare_v2(lr->db,
-        "SELECT s.trace_ref, t.start_ns, s.span_id, s.parent_span_id, s.service_id,"
+        "SELECT s.trace_ref, s.start_ns, s.span_id, s.parent_span_id, s.service_id,"
         " s.remote_service_id, s.kind, s.status, s.flags, s.duration_ns"
-        " FROM span s JOIN trace t ON t.ref = s.trace_ref ORDER BY s.trace_ref, s.id",
+        " FROM span s ORDER BY s.trace_ref, s.id",
         -1, &st, NULL);
     if (rc != SQLITE_OK) return fail(lr, rc, "rebuild");
     int64_t ref = 0, start = 0;
@@ -423,7 +414,10 @@ static int rebuild(sl_linkroll *lr, size_t *rows)
             sl_arena_reset(&lr->old_text);
         }
         ref = r;
-        start = sqlite3_column_int64(st, 1);
+        /* The trace's start from its spans, not trace.start_ns: the trace
+         * entry may be being rebuilt too (derived.h: no order among rebuilds). */
+        int64_t t = sqlite3_column_int64(st, 1);
+        if (n == 0 || t < start) start = t;
         if ((rc = read_span(lr, st, 2, &lr->old_text, &n))) break;
     }
     if (rc == SQLITE_DONE) rc = n ? link_trace(lr, lr->trace, n, start, 1) : SQLITE_OK;
@@ -435,28 +429,68 @@ static int rebuild(sl_linkroll *lr, size_t *rows)
     return rc == SQLITE_OK ? deltas_flush(lr) : rc;
 }
 
-/* link_rollup_rebuild(): recompute link_hour from the spans; returns the
- * number of rows it now has. */
-static void rebuild_func(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+/* ---- the derived-table entry (store/derived.h) ----------------------------- */
+
+static void *lr_new(sqlite3 *db, char *err, size_t errlen) { return sl_linkroll_new(db, err, errlen); }
+static void lr_free(void *x) { sl_linkroll_free(x); }
+
+static int lr_begin(void *x, int others_committed)
 {
-    (void)argc; (void)argv;
-    char err[256];
-    size_t rows = 0;
-    sl_linkroll *lr = sl_linkroll_new(sqlite3_context_db_handle(ctx), err, sizeof err);
-    if (!lr) {
-        sqlite3_result_error(ctx, err, -1);
-        return;
-    }
-    int rc = rebuild(lr, &rows);
-    if (rc == SQLITE_NOMEM) sqlite3_result_error_nomem(ctx);
-    else if (rc) sqlite3_result_error(ctx, lr->err, -1);
-    else sqlite3_result_int64(ctx, (sqlite3_int64)rows);
-    sl_linkroll_free(lr);
+    (void)others_committed;
+    return sl_linkroll_begin(x);
 }
 
-int sl_link_rollup_register(sqlite3 *db)
+/* Remember the span for its trace's dependency links. */
+static int lr_note(void *x, const sl_noted_span *n)
 {
-    /* DIRECTONLY: a write, never to be run from a view or a trigger. */
-    return sqlite3_create_function(db, "link_rollup_rebuild", 0, SQLITE_UTF8 | SQLITE_DIRECTONLY,
-                                   NULL, rebuild_func, NULL, NULL);
+    const sl_span *sp = n->span;
+    sl_dep_span d = {
+        .span_id = sp->span_id,
+        .parent_span_id = sp->parent_span_id,
+        .service = (uint32_t)n->service_id,
+        .remote_service = (uint32_t)n->remote_service_id,
+        .kind = sp->kind,
+        .error = sp->status == SL_STATUS_ERROR,
+        .shared = (sp->flags & SL_SPAN_SHARED) != 0,
+        .duration_ns = sp->duration_ns,
+    };
+    int rc = sl_linkroll_note(x, n->trace_ref, sp->start_ns, &d);
+    return rc == SQLITE_NOMEM ? fail(x, rc, "noting a span's links") : rc;
 }
+
+static int lr_commit(void *x) { return sl_linkroll_commit(x); }
+static void lr_rollback(void *x) { sl_linkroll_reset(x); }
+static const char *lr_error(const void *x) { return sl_linkroll_error(x); }
+
+static int lr_clear(sqlite3 *db, char *err, size_t errlen)
+{
+    int rc = sqlite3_exec(db, "DELETE FROM link_hour", NULL, NULL, NULL);
+    if (rc) snprintf(err, errlen, "clearing link_hour: %s", sqlite3_errmsg(db));
+    return rc;
+}
+
+static int lr_rebuild(sqlite3 *db, int64_t *rows, char *err, size_t errlen)
+{
+    size_t n = 0;
+    sl_linkroll *lr = sl_linkroll_new(db, err, errlen);
+    if (!lr) return SQLITE_ERROR; /* message in err */
+    int rc = rebuild(lr, &n);
+    if (rc == SQLITE_NOMEM && !lr->err[0]) snprintf(err, errlen, "link rollup: out of memory");
+    else if (rc) snprintf(err, errlen, "%s", lr->err);
+    *rows = (int64_t)n;
+    sl_linkroll_free(lr);
+    return rc;
+}
+
+const sl_derived sl_derived_link_hour = {
+    .name = "link_hour",
+    .new = lr_new,
+    .free = lr_free,
+    .begin = lr_begin,
+    .note = lr_note,
+    .commit = lr_commit,
+    .rollback = lr_rollback,
+    .error = lr_error,
+    .clear = lr_clear,
+    .rebuild = lr_rebuild,
+};

@@ -19,46 +19,20 @@
  * loop) costs time quadratic in its size.  Batch its spans (sl_ingest_spans,
  * import) and the cost is one read per transaction that touches it.
  *
- *     sl_linkroll *lr = sl_linkroll_new(db, err, errlen);
- *     each transaction, after BEGIN:  sl_linkroll_begin(lr);
- *         for each stored span:       sl_linkroll_note(lr, trace_ref, start_ns, &dep_span);
- *         before trace rows change:   sl_linkroll_commit(lr);   then COMMIT
- *     sl_linkroll_free(lr);
+ * The writer reaches it as the entry sl_derived_link_hour of the derived
+ * tables (store/derived.h): begin after BEGIN, note each stored span, and
+ * commit before the trace rows' start_ns changes (the entry comes before
+ * `trace` in sl_derived_tables for that reason).
  *
- * From SQL, link_rollup_rebuild() recomputes link_hour from every span
- * (the 004 migration's backfill, and a repair tool).
+ * Its rebuild recomputes link_hour from every span: the 004 migration's
+ * backfill through SQL link_rollup_rebuild() (sql/rebuild.c), and a
+ * repair tool.  A row's sketch after a relink may keep an extreme of a
+ * call taken back, to within the sketch's accuracy (analysis/stats.c
+ * skFixBounds); its buckets and counts are exact.
  */
 #ifndef SL_LINK_ROLLUP_H
 #define SL_LINK_ROLLUP_H
 
-#include <sqlite3.h>
-#include <stddef.h>
-#include <stdint.h>
-
-#include "analysis/dependencies.h"
-
-typedef struct sl_linkroll sl_linkroll;
-
-/* NULL on failure, with a message in err. */
-sl_linkroll *sl_linkroll_new(sqlite3 *db, char *err, size_t errlen);
-void sl_linkroll_free(sl_linkroll *lr);
-
-/* Inside a fresh write transaction: remember where the warehouse stood. */
-int sl_linkroll_begin(sl_linkroll *lr);
-
-/* A span just stored in trace ref (strings are copied). */
-int sl_linkroll_note(sl_linkroll *lr, int64_t ref, int64_t start_ns, const sl_dep_span *sp);
-
-/* Relink the noted traces into link_hour; call before the transaction
- * updates trace.start_ns.  Forgets the notes.  SQLite result code. */
-int sl_linkroll_commit(sl_linkroll *lr);
-
-/* Forget the notes (the transaction rolled back). */
-void sl_linkroll_reset(sl_linkroll *lr);
-
-const char *sl_linkroll_error(const sl_linkroll *lr);
-
-/* Register link_rollup_rebuild() on db.  SQLite code. */
-int sl_link_rollup_register(sqlite3 *db);
+#include "store/derived.h"
 
 #endif

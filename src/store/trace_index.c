@@ -34,6 +34,8 @@
  * several processes can import into one warehouse.
  */
 #include "store/trace_index.h"
+#include "store/derived.h"
+#include "base/buf.h"
 #include "base/span.h"
 
 #include <stdio.h>
@@ -117,13 +119,7 @@ static void gens_clear(sl_trace_index *x)
 
 static generation *gens_push(sl_trace_index *x, int64_t gen, int64_t traces, const void *bloom)
 {
-    if (x->ngens == x->cap) {
-        size_t cap = x->cap ? x->cap * 2 : 16;
-        generation *g = realloc(x->gens, cap * sizeof *g);
-        if (!g) return NULL;
-        x->gens = g;
-        x->cap = cap;
-    }
+    if (sl_array_reserve(&x->gens, &x->cap, x->ngens + 1, sizeof *x->gens, 16)) return NULL;
     unsigned char *b = bloom ? malloc(BLOOM_BYTES) : calloc(1, BLOOM_BYTES);
     if (!b) return NULL;
     if (bloom) memcpy(b, bloom, BLOOM_BYTES);
@@ -313,13 +309,11 @@ void sl_trace_index_reset(sl_trace_index *x) { gens_clear(x); }
 
 const char *sl_trace_index_error(const sl_trace_index *x) { return x->err; }
 
-/* ---- SQL: trace_index_rebuild() ---- */
+/* ---- the derived-table entry (store/derived.h) ---- */
 
-static void rebuild_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+/* Refill trace_gen from trace; *rows is the number of generations. */
+static int rebuild(sqlite3 *db, int64_t *rows, char *err, size_t errlen)
 {
-    (void)argc;
-    (void)argv;
-    sqlite3 *db = sqlite3_context_db_handle(ctx);
     sqlite3_stmt *rd = NULL, *wr = NULL;
     unsigned char *bloom = calloc(1, BLOOM_BYTES);
     int64_t gen = -1, traces = 0, ngens = 0;
@@ -345,20 +339,36 @@ static void rebuild_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     sqlite3_finalize(rd);
     sqlite3_finalize(wr);
     free(bloom);
-    if (rc == SQLITE_OK) {
-        sqlite3_result_int64(ctx, ngens);
-    } else if (rc == SQLITE_NOMEM) {
-        sqlite3_result_error_nomem(ctx);
-    } else {
-        char msg[300];
-        snprintf(msg, sizeof msg, "trace_index_rebuild: %s", sqlite3_errmsg(db));
-        sqlite3_result_error(ctx, msg, -1);
-    }
+    if (rc == SQLITE_OK) *rows = ngens;
+    else if (rc == SQLITE_NOMEM) snprintf(err, errlen, "trace index: out of memory");
+    else snprintf(err, errlen, "trace index: %s", sqlite3_errmsg(db));
+    return rc;
 }
 
-int sl_trace_index_register(sqlite3 *db)
+static void *ix_new(sqlite3 *db, char *err, size_t errlen) { return sl_trace_index_new(db, err, errlen); }
+static void ix_free(void *x) { sl_trace_index_free(x); }
+static int ix_begin(void *x, int others_committed) { return sl_trace_index_begin(x, others_committed); }
+static int ix_commit(void *x) { return sl_trace_index_commit(x); }
+static void ix_rollback(void *x) { sl_trace_index_reset(x); }
+static const char *ix_error(const void *x) { return sl_trace_index_error(x); }
+
+static int ix_clear(sqlite3 *db, char *err, size_t errlen)
 {
-    /* DIRECTONLY: it rewrites trace_gen, so not from a view or trigger. */
-    return sqlite3_create_function(db, "trace_index_rebuild", 0, SQLITE_UTF8 | SQLITE_DIRECTONLY,
-                                   NULL, rebuild_fn, NULL, NULL);
+    int rc = sqlite3_exec(db, "DELETE FROM trace_gen", NULL, NULL, NULL);
+    if (rc) snprintf(err, errlen, "clearing trace_gen: %s", sqlite3_errmsg(db));
+    return rc;
 }
+
+/* No note: the writer asks sl_trace_index_ref() for each span's trace. */
+const sl_derived sl_derived_trace_gen = {
+    .name = "trace_gen",
+    .new = ix_new,
+    .free = ix_free,
+    .begin = ix_begin,
+    .note = NULL,
+    .commit = ix_commit,
+    .rollback = ix_rollback,
+    .error = ix_error,
+    .clear = ix_clear,
+    .rebuild = rebuild,
+};

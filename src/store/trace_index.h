@@ -48,9 +48,10 @@ void sl_trace_index_reset(sl_trace_index *x);
 
 const char *sl_trace_index_error(const sl_trace_index *x);
 
-/* SQL: trace_index_rebuild() refills trace_gen from trace (after a bulk
- * change to trace outside the writer; schema/005 runs it).  Returns the
- * number of generations. */
-int sl_trace_index_register(sqlite3 *db);
+/* The writer drives the index as the derived-table entry
+ * sl_derived_trace_gen (store/derived.h), whose state is an sl_trace_index;
+ * its rebuild refills trace_gen from trace (after a bulk change to trace
+ * outside the writer; schema/005 runs it as SQL trace_index_rebuild(),
+ * sql/rebuild.c), its rows being the number of generations. */
 
 #endif

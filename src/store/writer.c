@@ -6,14 +6,15 @@
  * time indexes grow at their right-hand edge and stay in the page cache.
  * Trace ids, random keys, are indexed by generation (trace_index.c), so
  * their index takes a commit's new ids in a few pages too.
- * Trace aggregates are accumulated per transaction in memory and written
- * once per trace at commit, not once per span.
+ * Everything else a stored span feeds (trace aggregates, hourly rollups,
+ * dependency links, the trace index's filters) is a derived table
+ * (store/derived.h): the writer notes each inserted span to every entry of
+ * sl_derived_tables and calls their begin/commit/rollback in table order.
  */
 #include "store/writer.h"
-#include "store/link_rollup.h"
+#include "store/derived.h"
 #include "store/trace_index.h"
 #include "base/span.h"
-#include "analysis/sketch.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,40 +36,9 @@ typedef struct id_cache {
     size_t nslot;
 } id_cache;
 
-/* What this transaction added to one trace. */
-typedef struct trace_agg {
-    int64_t ref;
-    int64_t start_ns, end_ns;
-    int64_t spans, errors, new_services;
-    int64_t root_rowid, root_start; /* best root candidate seen, 0 rowid = none */
-    int root_parentless;
-    int nsvc;           /* services already recorded in trace_service, first few */
-    int64_t svc[8];
-} trace_agg;
-
-/* What this transaction added to one operation's hour (rollup_hour). */
-typedef struct rollup_agg {
-    int64_t bucket_ns, operation_id, service_id;
-    int64_t calls, errors, sum_ns, min_ns, max_ns;
-    sl_sketch *sketch; /* durations */
-} rollup_agg;
-
-#define HOUR_NS 3600000000000LL
-#define ROLLUP_MAX_BUCKET ((1LL << 23) - 1) /* hours after 1970: until year 2926 */
-
-/* Open-addressing map ref -> index in aggs[]. */
-typedef struct agg_table {
-    trace_agg *aggs;
-    size_t naggs, cap;
-    int64_t *keys; /* cap*2 slots of ref+1, 0 = empty; value index in vals */
-    size_t *vals;
-    size_t nkeys;
-} agg_table;
-
 enum {
     ST_SERVICE_GET, ST_SERVICE_ADD, ST_OP_GET, ST_OP_ADD,
-    ST_RES_GET, ST_RES_ADD, ST_SPAN_ADD, ST_TRACE_SERVICE_ADD, ST_TRACE_UPDATE,
-    ST_ROLLUP_GET, ST_ROLLUP_PUT,
+    ST_RES_GET, ST_RES_ADD, ST_SPAN_ADD,
     ST_BEGIN, ST_COMMIT, ST_ROLLBACK, ST_DATA_VERSION, ST_COUNT
 };
 
@@ -84,27 +54,6 @@ static const char *const stmt_sql[ST_COUNT] = {
         "operation_id, kind, status, flags, start_ns, duration_ns, remote_service_id, "
         "status_message, attributes, resource_id, scope, events, links, content_hash) "
         "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18)",
-    [ST_TRACE_SERVICE_ADD] =
-        "INSERT OR IGNORE INTO trace_service(trace_ref, service_id) VALUES (?1, ?2)",
-    /* Every right-hand side sees the old row, so the root comparison uses the
-     * old root's flags; see trace_agg. */
-    [ST_TRACE_UPDATE] =
-        "UPDATE trace SET "
-        " start_ns = CASE WHEN start_ns IS NULL OR ?2 < start_ns THEN ?2 ELSE start_ns END,"
-        " end_ns = CASE WHEN end_ns IS NULL OR ?3 > end_ns THEN ?3 ELSE end_ns END,"
-        " span_count = span_count + ?4, error_count = error_count + ?5,"
-        " service_count = service_count + ?6,"
-        " root_span_rowid = CASE WHEN root_span_rowid IS NULL OR ?8 > root_is_parentless"
-        "   OR (?8 = root_is_parentless AND ?9 < (SELECT start_ns FROM span WHERE id = root_span_rowid))"
-        "   THEN ?7 ELSE root_span_rowid END,"
-        " root_is_parentless = max(root_is_parentless, ?8) "
-        "WHERE ref = ?1",
-    [ST_ROLLUP_GET] =
-        "SELECT calls, errors, sum_ns, min_ns, max_ns, sketch FROM rollup_hour"
-        " WHERE bucket_ns = ?1 AND operation_id = ?2",
-    [ST_ROLLUP_PUT] =
-        "INSERT OR REPLACE INTO rollup_hour(bucket_ns, operation_id, service_id, calls, errors,"
-        " sum_ns, min_ns, max_ns, sketch) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)",
     [ST_BEGIN] = "BEGIN IMMEDIATE",
     [ST_COMMIT] = "COMMIT",
     [ST_ROLLBACK] = "ROLLBACK",
@@ -115,17 +64,12 @@ struct sl_store {
     sqlite3 *db;
     sqlite3_stmt *st[ST_COUNT];
     id_cache traces, services, operations, resources;
-    agg_table aggs;
-    agg_table rollup_keys;  /* (hour, operation) -> index in rollups[] */
-    rollup_agg *rollups;
-    size_t nrollups, rollup_cap;
-    sl_linkroll *links;   /* the dependency graph per hour (link_hour) */
-    sl_trace_index *trace_ids; /* trace id -> ref (trace, trace_gen) */
+    void **derived;       /* state of each entry of sl_derived_tables */
+    size_t nderived;
+    sl_trace_index *trace_ids; /* trace id -> ref: the trace_gen entry's state */
     int64_t data_version; /* as of our last commit: others' commits change it */
     char err[512];
 };
-
-static void rollups_clear(sl_store *s);
 
 /* ---- caches ---- */
 
@@ -183,88 +127,6 @@ static void cache_put(id_cache *c, const char *key, int64_t aux, int64_t id)
     s->id = id;
 }
 
-/* ---- per-transaction trace aggregates ---- */
-
-static void aggs_clear(agg_table *t)
-{
-    t->naggs = 0;
-    if (t->nkeys) memset(t->keys, 0, t->cap * 2 * sizeof *t->keys);
-    t->nkeys = 0;
-}
-
-static void aggs_free(agg_table *t)
-{
-    free(t->aggs);
-    free(t->keys);
-    free(t->vals);
-    memset(t, 0, sizeof *t);
-}
-
-static uint64_t mix64(uint64_t x)
-{
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdULL;
-    x ^= x >> 33;
-    return x;
-}
-
-static int aggs_grow(agg_table *t)
-{
-    size_t cap = t->cap ? t->cap * 2 : 1024;
-    int64_t *keys = calloc(cap * 2, sizeof *keys);
-    size_t *vals = malloc(cap * 2 * sizeof *vals);
-    trace_agg *aggs = realloc(t->aggs, cap * sizeof *aggs);
-    if (!keys || !vals || !aggs) {
-        free(keys);
-        free(vals);
-        if (aggs) t->aggs = aggs;
-        return -1;
-    }
-    t->aggs = aggs;
-    for (size_t i = 0; i < t->cap * 2; i++) { /* rehash */
-        if (!t->keys[i]) continue;
-        size_t j = mix64((uint64_t)t->keys[i]) & (cap * 2 - 1);
-        while (keys[j]) j = (j + 1) & (cap * 2 - 1);
-        keys[j] = t->keys[i];
-        vals[j] = t->vals[i];
-    }
-    free(t->keys);
-    free(t->vals);
-    t->keys = keys;
-    t->vals = vals;
-    t->cap = cap;
-    return 0;
-}
-
-/* Find key (nonzero) or insert it; *found tells which.  Returns the value
- * slot index (into vals) or -1 on OOM. */
-static long aggs_slot(agg_table *t, int64_t key, int *found)
-{
-    if (t->nkeys + 1 > t->cap && aggs_grow(t)) return -1;
-    size_t mask = t->cap * 2 - 1, j = mix64((uint64_t)key) & mask;
-    while (t->keys[j] && t->keys[j] != key) j = (j + 1) & mask;
-    *found = t->keys[j] == key;
-    if (!*found) {
-        t->keys[j] = key;
-        t->nkeys++;
-    }
-    return (long)j;
-}
-
-static trace_agg *agg_for(agg_table *t, int64_t ref)
-{
-    int found;
-    long j = aggs_slot(t, ref + 1, &found);
-    if (j < 0) return NULL;
-    if (!found) {
-        trace_agg *a = &t->aggs[t->naggs];
-        memset(a, 0, sizeof *a);
-        a->ref = ref;
-        t->vals[j] = t->naggs++;
-    }
-    return &t->aggs[t->vals[j]];
-}
-
 /* ---- statements ---- */
 
 static int fail(sl_store *s, int rc, const char *what)
@@ -292,8 +154,15 @@ sl_store *sl_store_new(sqlite3 *db, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
-    if (!(s->links = sl_linkroll_new(db, err, errlen))) goto fail;
-    if (!(s->trace_ids = sl_trace_index_new(db, err, errlen))) goto fail;
+    while (sl_derived_tables[s->nderived]) s->nderived++;
+    if (!(s->derived = calloc(s->nderived, sizeof *s->derived))) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    for (size_t i = 0; i < s->nderived; i++) {
+        if (!(s->derived[i] = sl_derived_tables[i]->new(db, err, errlen))) goto fail;
+        if (sl_derived_tables[i] == &sl_derived_trace_gen) s->trace_ids = s->derived[i];
+    }
     return s;
 fail:
     sl_store_free(s);
@@ -308,12 +177,9 @@ void sl_store_free(sl_store *s)
     cache_free(&s->services);
     cache_free(&s->operations);
     cache_free(&s->resources);
-    rollups_clear(s);
-    free(s->rollups);
-    aggs_free(&s->aggs);
-    aggs_free(&s->rollup_keys);
-    sl_linkroll_free(s->links);
-    sl_trace_index_free(s->trace_ids);
+    for (size_t i = 0; s->derived && i < s->nderived; i++)
+        if (s->derived[i]) sl_derived_tables[i]->free(s->derived[i]);
+    free(s->derived);
     free(s);
 }
 
@@ -391,142 +257,24 @@ static void bind_text_or_null(sqlite3_stmt *st, int i, const char *v)
     else sqlite3_bind_null(st, i);
 }
 
-/* Remember what an inserted span adds to its trace. */
-static int note_span(sl_store *s, int64_t ref, int64_t service_id, const sl_span *sp, int64_t rowid)
+/* An entry's failure: its message, named, into s->err. */
+static int derived_fail(sl_store *s, size_t i, int rc)
 {
-    trace_agg *a = agg_for(&s->aggs, ref);
-    if (!a) return SQLITE_NOMEM;
-    int64_t end = sp->start_ns + sp->duration_ns;
-    int parentless = !sp->parent_span_id || !*sp->parent_span_id;
-    if (a->spans == 0 || sp->start_ns < a->start_ns) a->start_ns = sp->start_ns;
-    if (a->spans == 0 || end > a->end_ns) a->end_ns = end;
-    a->spans++;
-    a->errors += sp->status == SL_STATUS_ERROR;
-    if (!a->root_rowid || parentless > a->root_parentless ||
-        (parentless == a->root_parentless && sp->start_ns < a->root_start)) {
-        a->root_rowid = rowid;
-        a->root_start = sp->start_ns;
-        a->root_parentless = parentless;
-    }
-    /* A service new to this trace within this transaction may still be
-     * known from an earlier import: trace_service decides. */
-    for (int i = 0; i < a->nsvc; i++)
-        if (a->svc[i] == service_id) return SQLITE_OK;
-    if (a->nsvc < (int)(sizeof a->svc / sizeof *a->svc)) a->svc[a->nsvc++] = service_id;
-    {
-        sqlite3_stmt *ts = s->st[ST_TRACE_SERVICE_ADD];
-        sqlite3_bind_int64(ts, 1, ref);
-        sqlite3_bind_int64(ts, 2, service_id);
-        int rc = sqlite3_step(ts);
-        sqlite3_reset(ts);
-        if (rc != SQLITE_DONE) return fail(s, rc, "trace_service insert");
-        a->new_services += sqlite3_changes(s->db);
+    const char *why = sl_derived_tables[i]->error(s->derived[i]);
+    if (why && *why) snprintf(s->err, sizeof s->err, "%s", why);
+    else snprintf(s->err, sizeof s->err, "%s: %s", sl_derived_tables[i]->name, sqlite3_errstr(rc));
+    return rc;
+}
+
+/* Tell every derived table about a span just inserted. */
+static int note_span(sl_store *s, const sl_noted_span *n)
+{
+    for (size_t i = 0; i < s->nderived; i++) {
+        const sl_derived *e = sl_derived_tables[i];
+        int rc = e->note ? e->note(s->derived[i], n) : SQLITE_OK;
+        if (rc) return derived_fail(s, i, rc);
     }
     return SQLITE_OK;
-}
-
-/* ---- hourly rollups ---- */
-
-static void rollups_clear(sl_store *s)
-{
-    for (size_t i = 0; i < s->nrollups; i++) sl_sketch_free(s->rollups[i].sketch);
-    s->nrollups = 0;
-    s->rollup_keys.naggs = 0;
-    aggs_clear(&s->rollup_keys);
-}
-
-static rollup_agg *rollup_for(sl_store *s, int64_t bucket, int64_t op_id)
-{
-    /* bucket < 2^23 and op_id < 2^39 make the key exact. */
-    int found;
-    long j = aggs_slot(&s->rollup_keys, ((bucket + 1) << 39) | op_id, &found);
-    if (j < 0) return NULL;
-    if (found) return &s->rollups[s->rollup_keys.vals[j]];
-    if (s->nrollups == s->rollup_cap) {
-        size_t cap = s->rollup_cap ? s->rollup_cap * 2 : 64;
-        rollup_agg *r = realloc(s->rollups, cap * sizeof *r);
-        if (!r) return NULL;
-        s->rollups = r;
-        s->rollup_cap = cap;
-    }
-    rollup_agg *r = &s->rollups[s->nrollups];
-    memset(r, 0, sizeof *r);
-    r->bucket_ns = bucket * HOUR_NS;
-    r->operation_id = op_id;
-    if (!(r->sketch = sl_sketch_new())) return NULL;
-    s->rollup_keys.vals[j] = s->nrollups++;
-    return r;
-}
-
-static int note_rollup(sl_store *s, int64_t service_id, int64_t op_id, const sl_span *sp)
-{
-    int64_t bucket = sp->start_ns < 0 ? 0 : sp->start_ns / HOUR_NS;
-    if (bucket > ROLLUP_MAX_BUCKET) bucket = ROLLUP_MAX_BUCKET;
-    if (op_id >= (1LL << 39)) return SQLITE_OK; /* cannot happen before 2^39 operations */
-    rollup_agg *r = rollup_for(s, bucket, op_id);
-    if (!r) return SQLITE_NOMEM;
-    r->service_id = service_id;
-    if (r->calls == 0 || sp->duration_ns < r->min_ns) r->min_ns = sp->duration_ns;
-    if (r->calls == 0 || sp->duration_ns > r->max_ns) r->max_ns = sp->duration_ns;
-    r->calls++;
-    r->errors += sp->status == SL_STATUS_ERROR;
-    r->sum_ns += sp->duration_ns;
-    return sl_sketch_add(r->sketch, (double)sp->duration_ns);
-}
-
-/* Merge one hour's additions into its stored row. */
-static int flush_rollup(sl_store *s, rollup_agg *r)
-{
-    sqlite3_stmt *g = s->st[ST_ROLLUP_GET], *p = s->st[ST_ROLLUP_PUT];
-    sqlite3_bind_int64(g, 1, r->bucket_ns);
-    sqlite3_bind_int64(g, 2, r->operation_id);
-    int rc = sqlite3_step(g);
-    if (rc == SQLITE_ROW) {
-        int64_t min = sqlite3_column_int64(g, 3), max = sqlite3_column_int64(g, 4);
-        r->calls += sqlite3_column_int64(g, 0);
-        r->errors += sqlite3_column_int64(g, 1);
-        r->sum_ns += sqlite3_column_int64(g, 2);
-        if (min < r->min_ns) r->min_ns = min;
-        if (max > r->max_ns) r->max_ns = max;
-        rc = sl_sketch_merge_blob(r->sketch, sqlite3_column_blob(g, 5), (size_t)sqlite3_column_bytes(g, 5));
-        if (rc) {
-            sqlite3_reset(g);
-            snprintf(s->err, sizeof s->err, "rollup_hour: stored sketch is unreadable (%s)",
-                     sqlite3_errstr(rc));
-            return rc;
-        }
-    } else if (rc != SQLITE_DONE) {
-        sqlite3_reset(g);
-        return fail(s, rc, "rollup lookup");
-    }
-    sqlite3_reset(g);
-    size_t n;
-    void *blob = sl_sketch_encode(r->sketch, &n);
-    if (!blob) return SQLITE_NOMEM;
-    int64_t vals[] = {r->bucket_ns, r->operation_id, r->service_id, r->calls, r->errors,
-                      r->sum_ns, r->min_ns, r->max_ns};
-    for (int i = 0; i < 8; i++) sqlite3_bind_int64(p, i + 1, vals[i]);
-    sqlite3_bind_blob(p, 9, blob, (int)n, sqlite3_free);
-    rc = sqlite3_step(p);
-    sqlite3_reset(p);
-    return rc == SQLITE_DONE ? SQLITE_OK : fail(s, rc, "rollup update");
-}
-
-/* Remember the span for its trace's dependency links (link_rollup.h). */
-static int note_link(sl_store *s, int64_t ref, int64_t service_id, int64_t remote_id, const sl_span *sp)
-{
-    sl_dep_span d = {
-        .span_id = sp->span_id,
-        .parent_span_id = sp->parent_span_id,
-        .service = (uint32_t)service_id,
-        .remote_service = (uint32_t)remote_id,
-        .kind = sp->kind,
-        .error = sp->status == SL_STATUS_ERROR,
-        .shared = (sp->flags & SL_SPAN_SHARED) != 0,
-        .duration_ns = sp->duration_ns,
-    };
-    int rc = sl_linkroll_note(s->links, ref, sp->start_ns, &d);
-    return rc == SQLITE_NOMEM ? fail(s, rc, "noting a span's links") : rc;
 }
 
 /* Copy id into buf lower-cased if it is hex with upper-case digits. */
@@ -606,9 +354,8 @@ static int store_one(sl_store *s, const sl_span *in, uint64_t hash, sl_import_st
         return SQLITE_OK;
     }
     st->imported++;
-    rc = note_span(s, ref, service_id, &sp, sqlite3_last_insert_rowid(s->db));
-    if (rc == SQLITE_OK) rc = note_rollup(s, service_id, op_id, &sp);
-    return rc ? rc : note_link(s, ref, service_id, remote_id, &sp);
+    sl_noted_span noted = {&sp, sqlite3_last_insert_rowid(s->db), ref, service_id, op_id, remote_id};
+    return note_span(s, &noted);
 }
 
 int sl_store_spans(sl_store *s, const sl_span *spans, const uint64_t *hashes, size_t n,
@@ -655,18 +402,14 @@ static int64_t data_version(sl_store *s)
 
 int sl_store_begin(sl_store *s)
 {
-    aggs_clear(&s->aggs);
-    rollups_clear(s);
     int rc = run(s, ST_BEGIN, "begin");
     if (rc) return rc;
     /* Ids cached from before another connection's commit may be stale (it
      * may have cleared the warehouse); inside the write lock we know. */
     int others = data_version(s) != s->data_version;
     if (others) caches_clear(s);
-    if ((rc = sl_trace_index_begin(s->trace_ids, others)))
-        snprintf(s->err, sizeof s->err, "%s", sl_trace_index_error(s->trace_ids));
-    else if ((rc = sl_linkroll_begin(s->links)))
-        snprintf(s->err, sizeof s->err, "%s", sl_linkroll_error(s->links));
+    for (size_t i = 0; rc == SQLITE_OK && i < s->nderived; i++)
+        if ((rc = sl_derived_tables[i]->begin(s->derived[i], others))) derived_fail(s, i, rc);
     if (rc) {
         /* Callers only roll back what began: end it here, or the write
          * lock stays with this connection. */
@@ -678,44 +421,18 @@ int sl_store_begin(sl_store *s)
     return rc;
 }
 
-static int flush_aggs(sl_store *s)
+/* Every derived table's commit, in table order (link_hour before trace). */
+static int flush_derived(sl_store *s)
 {
-    /* Links first: relinking reads each trace's start before this update. */
-    int lrc = sl_linkroll_commit(s->links);
-    if (lrc) {
-        snprintf(s->err, sizeof s->err, "%s", sl_linkroll_error(s->links));
-        return lrc;
-    }
-    sqlite3_stmt *u = s->st[ST_TRACE_UPDATE];
-    for (size_t i = 0; i < s->aggs.naggs; i++) {
-        const trace_agg *a = &s->aggs.aggs[i];
-        sqlite3_bind_int64(u, 1, a->ref);
-        sqlite3_bind_int64(u, 2, a->start_ns);
-        sqlite3_bind_int64(u, 3, a->end_ns);
-        sqlite3_bind_int64(u, 4, a->spans);
-        sqlite3_bind_int64(u, 5, a->errors);
-        sqlite3_bind_int64(u, 6, a->new_services);
-        sqlite3_bind_int64(u, 7, a->root_rowid);
-        sqlite3_bind_int(u, 8, a->root_parentless);
-        sqlite3_bind_int64(u, 9, a->root_start);
-        int rc = sqlite3_step(u);
-        sqlite3_reset(u);
-        if (rc != SQLITE_DONE) return fail(s, rc, "trace update");
-    }
-    aggs_clear(&s->aggs);
-    for (size_t i = 0; i < s->nrollups; i++) {
-        int rc = flush_rollup(s, &s->rollups[i]);
-        if (rc) return rc;
-    }
-    rollups_clear(s);
-    int rc = sl_trace_index_commit(s->trace_ids);
-    if (rc) snprintf(s->err, sizeof s->err, "%s", sl_trace_index_error(s->trace_ids));
+    int rc = SQLITE_OK;
+    for (size_t i = 0; rc == SQLITE_OK && i < s->nderived; i++)
+        if ((rc = sl_derived_tables[i]->commit(s->derived[i]))) derived_fail(s, i, rc);
     return rc;
 }
 
 int sl_store_commit(sl_store *s)
 {
-    int rc = flush_aggs(s);
+    int rc = flush_derived(s);
     /* Read inside the write lock: after COMMIT another connection could
      * commit before we look, and its ids would then never be reloaded. */
     int64_t version = data_version(s);
@@ -732,8 +449,19 @@ void sl_store_rollback(sl_store *s)
         sqlite3_reset(s->st[ST_ROLLBACK]);
     }
     caches_clear(s);
-    aggs_clear(&s->aggs);
-    rollups_clear(s);
-    sl_linkroll_reset(s->links);
-    sl_trace_index_reset(s->trace_ids);
+    for (size_t i = 0; i < s->nderived; i++) sl_derived_tables[i]->rollback(s->derived[i]);
+}
+
+int sl_store_clear(sqlite3 *db, char *err, size_t errlen)
+{
+    /* The base tables, then what is derived from them. */
+    int rc = sqlite3_exec(db,
+                          "DELETE FROM span; DELETE FROM trace; DELETE FROM resource;"
+                          " DELETE FROM operation; DELETE FROM service;",
+                          NULL, NULL, NULL);
+    if (rc) {
+        snprintf(err, errlen, "clear: %s", sqlite3_errmsg(db));
+        return rc;
+    }
+    return sl_derived_clear_all(db, err, errlen);
 }

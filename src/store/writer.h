@@ -3,8 +3,9 @@
  * internal tables (schema/001_core.sql) on one connection.
  *
  * It owns the prepared statements and small caches that make the hot path
- * cheap (trace ids, service and operation names, resources), keeps each
- * trace's row in `trace` up to date as spans arrive, and skips exact
+ * cheap (trace ids, service and operation names, resources), notes every
+ * span it inserts to the derived tables (store/derived.h: trace
+ * aggregates, rollups, links, the trace index), and skips exact
  * re-deliveries through the span_identity index.  The caller frames
  * transactions with sl_store_begin()/sl_store_commit(); caches are dropped on
  * rollback, since ids handed out inside the transaction are gone with it.
@@ -32,6 +33,12 @@ void sl_store_rollback(sl_store *s);
  * store does it.  SQLite result code. */
 int sl_store_spans(sl_store *s, const sl_span *spans, const uint64_t *hashes, size_t n,
                    sl_import_stats *st);
+
+/* Empty the warehouse inside the caller's write transaction: every base
+ * table, then each derived table's clear.  Writers on db must roll back
+ * (sl_store_rollback) afterwards to drop their cached ids.  SQLite code,
+ * message in err. */
+int sl_store_clear(sqlite3 *db, char *err, size_t errlen);
 
 /* Message of the last failure. */
 const char *sl_store_error(const sl_store *s);
