@@ -10,6 +10,7 @@
  * once per trace at commit, not once per span.
  */
 #include "store/writer.h"
+#include "store/ids.h"
 #include "store/link_rollup.h"
 #include "store/trace_index.h"
 #include "base/span.h"
@@ -579,8 +580,8 @@ static int store_one(sl_store *s, const sl_span *in, uint64_t hash, sl_import_st
 
     sqlite3_stmt *ins = s->st[ST_SPAN_ADD];
     sqlite3_bind_int64(ins, 1, ref);
-    sqlite3_bind_text(ins, 2, sp.span_id, -1, SQLITE_STATIC);
-    bind_text_or_null(ins, 3, sp.parent_span_id);
+    sl_ids_bind(ins, 2, sp.span_id); /* stored form: store/ids.h */
+    sl_ids_bind(ins, 3, sp.parent_span_id);
     sqlite3_bind_int64(ins, 4, service_id);
     sqlite3_bind_int64(ins, 5, op_id);
     sqlite3_bind_int(ins, 6, sp.kind);
