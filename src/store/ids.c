@@ -2,12 +2,11 @@
 #include "store/ids.h"
 #include "base/hexid.h"
 
-int sl_ids_bind(sqlite3_stmt *st, int i, const char *id)
+int sl_ids_bind(sqlite3_stmt *st, int i, const char *id, unsigned char buf[SL_HEXID_MAX])
 {
     if (!id || !*id) return sqlite3_bind_null(st, i);
-    unsigned char bytes[SL_HEXID_MAX];
-    size_t n = sl_hexid_encode(id, bytes);
-    if (n) return sqlite3_bind_blob(st, i, bytes, (int)n, SQLITE_TRANSIENT);
+    size_t n = sl_hexid_encode(id, buf);
+    if (n) return sqlite3_bind_blob(st, i, buf, (int)n, SQLITE_STATIC);
     return sqlite3_bind_text(st, i, id, -1, SQLITE_STATIC);
 }
 

@@ -580,8 +580,9 @@ static int store_one(sl_store *s, const sl_span *in, uint64_t hash, sl_import_st
 
     sqlite3_stmt *ins = s->st[ST_SPAN_ADD];
     sqlite3_bind_int64(ins, 1, ref);
-    sl_ids_bind(ins, 2, sp.span_id); /* stored form: store/ids.h */
-    sl_ids_bind(ins, 3, sp.parent_span_id);
+    unsigned char ids[2][SL_HEXID_MAX]; /* stored forms (store/ids.h), until the step */
+    sl_ids_bind(ins, 2, sp.span_id, ids[0]);
+    sl_ids_bind(ins, 3, sp.parent_span_id, ids[1]);
     sqlite3_bind_int64(ins, 4, service_id);
     sqlite3_bind_int64(ins, 5, op_id);
     sqlite3_bind_int(ins, 6, sp.kind);

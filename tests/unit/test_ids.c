@@ -100,7 +100,8 @@ static void bind_round_trip(sqlite3 *db, const char *id, const char *type, const
                       ", x = span_id_stored(?1), typeof(span_id_stored(?1)) FROM (SELECT ?2 AS x)";
     if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) fail_msg("%s", sqlite3_errmsg(db));
     if (id) sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-    assert_int_equal(sl_ids_bind(st, 2, id), SQLITE_OK);
+    unsigned char buf[SL_HEXID_MAX];
+    assert_int_equal(sl_ids_bind(st, 2, id, buf), SQLITE_OK);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
     assert_string_equal((const char *)sqlite3_column_text(st, 0), type);
     if (hex) assert_string_equal((const char *)sqlite3_column_text(st, 1), hex);
