@@ -3,7 +3,9 @@
 -- params: trace (required)
 WITH ops AS (SELECT DISTINCT operation_id FROM span
              WHERE trace_ref = (SELECT ref FROM trace WHERE trace_id = :trace))
-SELECT t.trace_id, s.span_id, sv.name AS service, o.name AS operation,
+SELECT t.trace_id,
+       CASE WHEN typeof(s.span_id) = 'blob' THEN lower(hex(s.span_id)) ELSE s.span_id END AS span_id,
+       sv.name AS service, o.name AS operation,
        round(s.duration_ns / 1e6, 3) AS duration_ms, r.pct_rank
 FROM (SELECT id, round(100.0 * percent_rank() OVER (PARTITION BY operation_id ORDER BY duration_ns), 2) AS pct_rank
       FROM span WHERE operation_id IN (SELECT operation_id FROM ops)) r

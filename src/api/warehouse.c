@@ -9,6 +9,7 @@
 #include "sql/functions.h"
 #include "base/arena.h"
 #include "base/buf.h"
+#include "base/hexid.h"
 #include "base/json.h"
 #include "base/span.h"
 
@@ -182,7 +183,7 @@ static const char *col_str(sqlite3_stmt *st, int i, sl_arena *a)
 int sl_get_trace(sl_db *db, const char *trace_id, sl_trace **out)
 {
     static const char q[] =
-        "SELECT t.trace_id, s.span_id, s.parent_span_id, sv.name, o.name, rs.name, "
+        "SELECT t.trace_id, " SL_HEXID_SQL("s.span_id") ", " SL_HEXID_SQL("s.parent_span_id") ", sv.name, o.name, rs.name, "
         "s.status_message, s.attributes, r.attributes, s.scope, s.events, s.links, "
         "s.kind, s.status, s.flags, s.start_ns, s.duration_ns "
         "FROM trace t JOIN span s ON s.trace_ref = t.ref "

@@ -21,6 +21,7 @@
 #include "analysis/critical_path.h"
 #include "base/arena.h"
 #include "base/buf.h"
+#include "base/hexid.h"
 #include "spanlite.h"
 
 enum { COL_SPAN_ID, COL_SERVICE, COL_OPERATION, COL_START, COL_END, COL_TRACE_ID };
@@ -32,7 +33,7 @@ enum { COL_SPAN_ID, COL_SERVICE, COL_OPERATION, COL_START, COL_END, COL_TRACE_ID
  * needs to offer.
  */
 static const char READ_TABLES[] =
-    "SELECT span_id, parent_span_id, service_id, operation_id, kind, flags & 1,"
+    "SELECT " SL_HEXID_SQL("span_id") ", " SL_HEXID_SQL("parent_span_id") ", service_id, operation_id, kind, flags & 1,"
     " start_ns, start_ns + duration_ns FROM span"
     " WHERE trace_ref = (SELECT ref FROM trace WHERE trace_id = ?1)";
 static const char READ_VIEW[] =

@@ -24,6 +24,7 @@
  * traces in flight, not by the table.
  */
 #include "sql/sql.h"
+#include "base/hexid.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -201,7 +202,7 @@ static int add_row(dep_scan *sc, sqlite3_stmt *st)
 static int scan_spans(dep_scan *sc)
 {
     static const char cols[] =
-        "SELECT trace_ref, span_id, parent_span_id, service_id, remote_service_id,"
+        "SELECT trace_ref, " SL_HEXID_SQL("span_id") ", " SL_HEXID_SQL("parent_span_id") ", service_id, remote_service_id,"
         " kind, status, flags, duration_ns FROM span";
     /* A narrow window reads its trace_ref range through span_identity;
      * otherwise a plain table scan in rowid order is fastest. */

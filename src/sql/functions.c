@@ -58,6 +58,7 @@ static const sql_entry sql_entries[] = {
     ELSEWHERE("link_rollup_rebuild", sl_link_rollup_register),
     ELSEWHERE("trace_index_rebuild", sl_trace_index_register),
     ELSEWHERE("derived_rebuild", sl_derived_register),
+    ELSEWHERE("span_id_stored", sl_ids_register),
     ELSEWHERE("wf_events", sl_workflow_register),
 };
 

@@ -33,4 +33,7 @@ void sl_stats_sketch_count(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 extern const sqlite3_module sl_critical_path_module;
 extern const sqlite3_module sl_dependencies_module;
 
+/* span_id_stored() (sql/ids.c).  SQLite code. */
+int sl_ids_register(sqlite3 *db);
+
 #endif

@@ -13,6 +13,7 @@
  */
 #include "store/writer.h"
 #include "store/derived.h"
+#include "store/ids.h"
 #include "store/trace_index.h"
 #include "base/span.h"
 
@@ -327,8 +328,9 @@ static int store_one(sl_store *s, const sl_span *in, uint64_t hash, sl_import_st
 
     sqlite3_stmt *ins = s->st[ST_SPAN_ADD];
     sqlite3_bind_int64(ins, 1, ref);
-    sqlite3_bind_text(ins, 2, sp.span_id, -1, SQLITE_STATIC);
-    bind_text_or_null(ins, 3, sp.parent_span_id);
+    unsigned char ids[2][SL_HEXID_MAX]; /* stored forms (store/ids.h), until the step */
+    sl_ids_bind(ins, 2, sp.span_id, ids[0]);
+    sl_ids_bind(ins, 3, sp.parent_span_id, ids[1]);
     sqlite3_bind_int64(ins, 4, service_id);
     sqlite3_bind_int64(ins, 5, op_id);
     sqlite3_bind_int(ins, 6, sp.kind);

@@ -38,10 +38,26 @@ finish() {
     [ "$FAILS" -eq 0 ]
 }
 
+# to_schema5 DB: turn a current warehouse into what schema 5 left (span
+# ids as text, kind and status names in the view's CASE), with plain
+# sqlite3 and the view text of schema/001_core.sql, to test migration 006.
+to_schema5() {
+    local view
+    view=$(awk '/^CREATE VIEW spans AS/ {on = 1} on {print} on && /;$/ {exit}' \
+        "${SPANLITE_SRC:?}/schema/001_core.sql")
+    sqlite3 "$1" "BEGIN; DROP VIEW spans;
+        UPDATE span SET span_id = lower(hex(span_id)) WHERE typeof(span_id) = 'blob';
+        UPDATE span SET parent_span_id = lower(hex(parent_span_id)) WHERE typeof(parent_span_id) = 'blob';
+        DROP TABLE span_kind; DROP TABLE span_status;
+        $view
+        PRAGMA user_version = 5; COMMIT;"
+}
+
 # to_schema4 DB: turn a current warehouse into what schema 4 left (trace
 # with a UNIQUE trace_id and no generations), to test the migrations.
 to_schema4() {
     local views
+    to_schema5 "$1"
     views=$(sqlite3 "$1" "SELECT sql || ';' FROM sqlite_master WHERE type = 'view' AND name IN ('spans', 'traces')")
     sqlite3 "$1" "PRAGMA legacy_alter_table = ON; BEGIN; DROP VIEW spans; DROP VIEW traces; DROP TABLE trace_gen;
         CREATE TABLE trace_v4 (ref INTEGER PRIMARY KEY, trace_id TEXT NOT NULL UNIQUE,
