@@ -4,12 +4,12 @@
  * they have.  Decoding is line by line, so memory is bounded by the longest
  * line; integers are read from their text (json.h), never via a double.
  *
- * Two readers give the same span: span_fast() reads a plain line (strings
- * without escapes, canonical numbers, any insignificant whitespace and any
- * key order: what spangen, our own export and Python's json.dumps of ASCII
- * text write, in spanlite's or TracAgg's field names) straight from its
- * text; any other line, and every line that is to be rejected, goes through
- * a cJSON tree (span_from_json()).
+ * Two readers give the same span: span_fast() reads a plain line (no raw
+ * control bytes, no escape cJSON would read oddly, canonical numbers, any
+ * insignificant whitespace and any key order: what spangen, our own export
+ * and Python's json.dumps write, in spanlite's or TracAgg's field names)
+ * straight from its text; any other line, and every line that is to be
+ * rejected, goes through a cJSON tree (span_from_json()).
  */
 #include "formats/format.h"
 #include "base/json.h"
@@ -170,9 +170,12 @@ static const char *span_from_json(const cJSON *o, sl_span *sp, spans_scratch *x)
  * A cJSON tree costs some fifty allocations a line, a quarter of the
  * parser thread's time at 10M spans.  span_fast() takes a line only when
  * the tree path would accept it and yield the same fields: every value is
- * "plain" (strings without escapes or control bytes, numbers as
- * sl_jw_cjson() would write them back), so a structured member's text is
- * the tree path's once its insignificant whitespace is dropped; the known
+ * "plain" (strings without raw control bytes, U+0000, lone surrogates or
+ * bad escapes; numbers as sl_jw_cjson() would write them back), so a
+ * structured member's text is the tree path's once its insignificant
+ * whitespace is dropped and its escaped strings are decoded as cJSON does
+ * and written again as sl_jw_string() does; top-level keys have no
+ * escapes (one could spell a field's name); the known
  * fields have types it reads by the tree path's own rules (the same
  * sl_parse_int64() and sl_parse_seconds_ns() calls on the same text); and
  * the span passes every check.  Otherwise it declines and the tree path
@@ -189,15 +192,160 @@ static const char *plain_ws(const char *p, const char *end)
     return p;
 }
 
-/* Past the string at p ('"'), or NULL if it has an escape or control byte. */
-static const char *plain_string(const char *p, const char *end)
+/* What a plain value holds that its text must lose to be the tree path's. */
+#define PLAIN_WS 1  /* whitespace between the tokens of an object or array */
+#define PLAIN_ESC 2 /* a string with an escape */
+
+static int hex4(const char *p, const char *end)
+{
+    int v = 0;
+    if (end - p < 4) return -1;
+    for (int i = 0; i < 4; i++) {
+        char c = p[i];
+        int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+              : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+        if (d < 0) return -1;
+        v = v * 16 + d;
+    }
+    return v;
+}
+
+/* The escape at p ('\\'): its length, and its code point in *cp; 0 if
+ * it is one the fast path leaves to cJSON: a bad one, U+0000 (which ends
+ * cJSON's C string), a lone surrogate, or bad hex digits (which cJSON's
+ * parse_hex4() reads as 0). */
+static int plain_escape(const char *p, const char *end, long *cp)
+{
+    if (end - p < 2) return 0;
+    switch (p[1]) {
+    case '"': *cp = '"'; return 2;
+    case '\\': *cp = '\\'; return 2;
+    case '/': *cp = '/'; return 2;
+    case 'b': *cp = '\b'; return 2;
+    case 'f': *cp = '\f'; return 2;
+    case 'n': *cp = '\n'; return 2;
+    case 'r': *cp = '\r'; return 2;
+    case 't': *cp = '\t'; return 2;
+    case 'u': break;
+    default: return 0;
+    }
+    int hi = hex4(p + 2, end);
+    if (hi <= 0 || (hi >= 0xDC00 && hi <= 0xDFFF)) return 0;
+    if (hi < 0xD800 || hi > 0xDBFF) {
+        *cp = hi;
+        return 6;
+    }
+    if (end - p < 12 || p[6] != '\\' || p[7] != 'u') return 0;
+    int lo = hex4(p + 8, end);
+    if (lo < 0xDC00 || lo > 0xDFFF) return 0;
+    *cp = 0x10000 + (((long)(hi & 0x3FF) << 10) | (lo & 0x3FF));
+    return 12;
+}
+
+/* Past the string at p ('"'), or NULL if it has a control byte or an
+ * escape plain_escape() declines; *flags gets PLAIN_ESC if it has one. */
+static const char *plain_string(const char *p, const char *end, int *flags)
 {
     for (p++; p < end; p++) {
         unsigned char c = (unsigned char)*p;
         if (c == '"') return p + 1;
-        if (c == '\\' || c < 0x20) return NULL;
+        if (c < 0x20) return NULL;
+        if (c == '\\') {
+            long cp;
+            int n = plain_escape(p, end, &cp);
+            if (!n) return NULL;
+            *flags |= PLAIN_ESC;
+            p += n - 1;
+        }
     }
     return NULL;
+}
+
+/* Code point cp in UTF-8, as cJSON writes it; the bytes written. */
+static int utf8_put(char *o, long cp)
+{
+    if (cp < 0x80) {
+        o[0] = (char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        o[0] = (char)(0xC0 | (cp >> 6));
+        o[1] = (char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        o[0] = (char)(0xE0 | (cp >> 12));
+        o[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        o[2] = (char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    o[0] = (char)(0xF0 | (cp >> 18));
+    o[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+    o[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+    o[3] = (char)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
+/* The contents of the plain string [s, e) (quotes excluded) as cJSON
+ * decodes them, into o; the bytes written (never more than e - s). */
+static size_t plain_decode(const char *s, const char *e, char *o)
+{
+    char *o0 = o;
+    while (s < e) {
+        const char *bs = memchr(s, '\\', (size_t)(e - s));
+        size_t run = (size_t)((bs ? bs : e) - s);
+        memcpy(o, s, run);
+        o += run;
+        s += run;
+        if (!bs) break;
+        long cp;
+        s += plain_escape(s, e, &cp); /* plain: a valid one */
+        o += utf8_put(o, cp);
+    }
+    return (size_t)(o - o0);
+}
+
+/* The plain string [s, e) (quotes included) as sl_jw_string() writes its
+ * decoded contents back, into o: the bytes written (never more than e - s:
+ * only escaped bytes need escaping again, and no escape gets longer). */
+static size_t plain_reescape(const char *s, const char *e, char *o)
+{
+    static const char hex[] = "0123456789abcdef";
+    char *o0 = o, dec[4];
+    *o++ = '"';
+    for (s++, e--; s < e;) {
+        if (*s != '\\') {
+            *o++ = *s++;
+            continue;
+        }
+        long cp;
+        s += plain_escape(s, e, &cp);
+        int n = utf8_put(dec, cp);
+        for (int i = 0; i < n; i++) {
+            unsigned char c = (unsigned char)dec[i];
+            if (c >= 0x20 && c != '"' && c != '\\') {
+                *o++ = (char)c;
+                continue;
+            }
+            *o++ = '\\';
+            switch (c) {
+            case '"': *o++ = '"'; break;
+            case '\\': *o++ = '\\'; break;
+            case '\n': *o++ = 'n'; break;
+            case '\r': *o++ = 'r'; break;
+            case '\t': *o++ = 't'; break;
+            case '\b': *o++ = 'b'; break;
+            case '\f': *o++ = 'f'; break;
+            default:
+                memcpy(o, "u00", 3);
+                o[3] = hex[c >> 4];
+                o[4] = hex[c & 15];
+                o += 5;
+            }
+        }
+    }
+    *o++ = '"';
+    return (size_t)(o - o0);
 }
 
 static const char *digits(const char *p, const char *end)
@@ -239,13 +387,13 @@ static const char *plain_word(const char *p, const char *end, const char *w)
     return (size_t)(end - p) >= n && memcmp(p, w, n) == 0 ? p + n : NULL;
 }
 
-/* Past the plain value at p, or NULL.  Whitespace may separate the tokens
- * of an object or array; *ws is set if it does. */
-static const char *plain_value(const char *p, const char *end, int depth, int *ws)
+/* Past the plain value at p, or NULL; PLAIN_WS and PLAIN_ESC added to
+ * *flags for what it holds. */
+static const char *plain_value(const char *p, const char *end, int depth, int *flags)
 {
     if (p >= end || depth > PLAIN_DEPTH) return NULL;
     switch (*p) {
-    case '"': return plain_string(p, end);
+    case '"': return plain_string(p, end, flags);
     case 't': return plain_word(p, end, "true");
     case 'f': return plain_word(p, end, "false");
     case 'n': return plain_word(p, end, "null");
@@ -256,17 +404,17 @@ static const char *plain_value(const char *p, const char *end, int depth, int *w
         p++;
 #define SKIP_WS()                 \
     q = plain_ws(p, end);         \
-    if (q != p) *ws = 1, p = q
+    if (q != p) *flags |= PLAIN_WS, p = q
         SKIP_WS();
         if (p < end && *p == close) return p + 1;
         for (;;) {
             if (close == '}') {
-                if (p >= end || *p != '"' || !(p = plain_string(p, end))) return NULL;
+                if (p >= end || *p != '"' || !(p = plain_string(p, end, flags))) return NULL;
                 SKIP_WS();
                 if (p >= end || *p++ != ':') return NULL;
                 SKIP_WS();
             }
-            if (!(p = plain_value(p, end, depth + 1, ws))) return NULL;
+            if (!(p = plain_value(p, end, depth + 1, flags))) return NULL;
             SKIP_WS();
             if (p >= end) return NULL;
             if (*p == close) return p + 1;
@@ -290,7 +438,7 @@ static int field_of(const char *k, size_t klen)
 /* A known member's plain value: [v, ve); v is NULL when absent or null. */
 typedef struct fast_val {
     const char *v, *ve;
-    int ws; /* whitespace between the tokens of an object or array */
+    int flags; /* PLAIN_WS, PLAIN_ESC */
 } fast_val;
 
 /* The bytes, NUL-terminated, in the reserved x->strs. */
@@ -299,6 +447,17 @@ static const char *fast_copy(spans_scratch *x, const char *v, size_t n)
     const char *at = x->strs.p + x->strs.len;
     sl_buf_append(&x->strs, v, n);
     sl_buf_putc(&x->strs, '\0');
+    return at;
+}
+
+/* A string's contents, decoded, NUL-terminated, in the reserved x->strs
+ * (decoding never lengthens it). */
+static const char *fast_decode(spans_scratch *x, const char *v, const char *ve)
+{
+    char *at = x->strs.p + x->strs.len;
+    size_t n = plain_decode(v, ve, at);
+    at[n] = '\0';
+    x->strs.len += n + 1;
     return at;
 }
 
@@ -316,6 +475,7 @@ static const char *fast_str(spans_scratch *x, const fast_val *f, int *odd)
         *odd = 1;
         return NULL;
     }
+    if (f->flags & PLAIN_ESC) return fast_decode(x, f->v + 1, f->ve - 1);
     return fast_copy(x, f->v + 1, (size_t)(f->ve - f->v) - 2);
 }
 
@@ -337,6 +497,7 @@ static int fast_int(const fast_val *f, int64_t *out)
 {
     char tmp[72];
     const char *v = f->v, *ve = f->ve;
+    if (f->flags & PLAIN_ESC) return -1; /* an escaped digit: rare, the tree path's */
     if (*v == '"') v++, ve--;
     else if (!is_int_text(v, ve)) return -1;
     size_t n = (size_t)(ve - v);
@@ -353,6 +514,7 @@ static int fast_seconds(const fast_val *f, int64_t *out)
 {
     char tmp[72];
     const char *v = f->v, *ve = f->ve;
+    if (f->flags & PLAIN_ESC) return -1;
     if (*v == '"') v++, ve--;
     else if (!(*v == '-' || (*v >= '0' && *v <= '9'))) return -1; /* not a number */
     size_t n = (size_t)(ve - v);
@@ -388,7 +550,8 @@ static int fast_enum(spans_scratch *x, const fast_val *f, int (*parse)(const cha
 }
 
 /* The JSON text sl_jw_cjson() writes for a plain value: the value without
- * its insignificant whitespace. */
+ * its insignificant whitespace, escaped strings written again by
+ * sl_jw_string()'s rules (never longer, see plain_reescape()). */
 static const char *fast_json(sl_buf *b, const fast_val *f, char open, int *odd)
 {
     if (!f->v) return NULL;
@@ -398,15 +561,20 @@ static const char *fast_json(sl_buf *b, const fast_val *f, char open, int *odd)
     }
     size_t n = (size_t)(f->ve - f->v);
     sl_buf_reset(b);
-    if (!f->ws) {
+    if (!f->flags) {
         sl_buf_append(b, f->v, n);
     } else if (!sl_buf_reserve(b, n)) {
         char *o = b->p;
         for (const char *p = f->v; p < f->ve;) {
-            if (*p == '"') { /* plain: the next quote closes it */
-                const char *q = (const char *)memchr(p + 1, '"', (size_t)(f->ve - p - 1)) + 1;
-                memcpy(o, p, (size_t)(q - p));
-                o += q - p;
+            if (*p == '"') {
+                int esc = 0;
+                const char *q = plain_string(p, f->ve, &esc); /* plain: not NULL */
+                if (esc) {
+                    o += plain_reescape(p, q, o);
+                } else {
+                    memcpy(o, p, (size_t)(q - p));
+                    o += q - p;
+                }
                 p = q;
             } else if (plain_is_ws(*p)) {
                 p++;
@@ -431,18 +599,19 @@ static int fast_members(const char *p, const char *end, fast_val f[F_COUNT])
     p = plain_ws(p + 1, end);
     if (p < end && *p == '}') return plain_ws(p + 1, end) == end;
     for (;;) {
-        const char *k = p, *ke = p < end && *p == '"' ? plain_string(p, end) : NULL;
-        if (!ke) return 0;
+        int kflags = 0; /* an escaped key may spell a field's name: the tree path's */
+        const char *k = p, *ke = p < end && *p == '"' ? plain_string(p, end, &kflags) : NULL;
+        if (!ke || kflags) return 0;
         p = plain_ws(ke, end);
         if (p >= end || *p != ':') return 0;
-        int ws = 0;
-        const char *val = plain_ws(p + 1, end), *vend = plain_value(val, end, 0, &ws);
+        int flags = 0;
+        const char *val = plain_ws(p + 1, end), *vend = plain_value(val, end, 0, &flags);
         if (!vend) return 0;
         int i = field_of(k + 1, (size_t)(ke - k) - 2);
         if (i >= 0 && !f[i].v && !(vend - val == 4 && !memcmp(val, "null", 4))) {
             f[i].v = val;
             f[i].ve = vend;
-            f[i].ws = ws;
+            f[i].flags = flags;
         }
         p = plain_ws(vend, end);
         if (p < end && *p == ',') {

@@ -14,7 +14,9 @@
  * json.dumps's ", " and ": " separators, and through python3's json.dumps
  * itself (every line without a backslash must be taken: the fast path is
  * for them), and from random mutations of those, which the fast path may
- * take or decline but never read differently.
+ * take or decline but never read differently; and from random strings of
+ * every class of code point, written raw or escaped every way JSON allows,
+ * which must be taken and decoded to the generator's own UTF-8.
  */
 #include "formats/spans.c"
 
@@ -133,6 +135,10 @@ static void test_plain_lines_taken(void **state)
         "{" BASE "," TIMES ",\"kind\":\"2\",\"status\":0}",
         "{\"trace_id\":42,\"span_id\":-7,\"parent_span_id\":12345678901234567890123,"
         "\"service\":\"x\",\"operation\":\"o\"," TIMES "}",
+        /* escapes, decoded as cJSON does, written back by sl_jw_string()'s rules */
+        "{" BASE "," TIMES ",\"attributes\":{\"a\":\"x\\\"y\\\\z\\/\",\"\\u00e9\\n\":[\"\\b\\f\\n\\r\\t\\u001F\\u007f\"]}}",
+        "{" BASE "," TIMES ",\"status_message\":\"caf\\u00e9 \\u20AC \\ud83d\\ude00 \\\"q\\\" \\\\ \\/\"}",
+        "{\"trace_id\":\"\\u0054\\u0031\",\"span_id\":\"s\\u0031\",\"service\":\"w\\u00e9b\",\"operation\":\"GET \\/\"," TIMES "}",
         /* shared is true or not */
         "{" BASE "," TIMES ",\"shared\":1}",
         "{" BASE "," TIMES ",\"shared\":\"true\"}",
@@ -176,12 +182,112 @@ static void test_fast_values(void **state)
     scratch_free(&x);
 }
 
+/* UTF-8 of code point cp into o; bytes written. */
+static int put_utf8(char *o, unsigned long cp)
+{
+    if (cp < 0x80) return o[0] = (char)cp, 1;
+    if (cp < 0x800) return o[0] = (char)(0xC0 | cp >> 6), o[1] = (char)(0x80 | (cp & 63)), 2;
+    if (cp < 0x10000)
+        return o[0] = (char)(0xE0 | cp >> 12), o[1] = (char)(0x80 | (cp >> 6 & 63)),
+               o[2] = (char)(0x80 | (cp & 63)), 3;
+    return o[0] = (char)(0xF0 | cp >> 18), o[1] = (char)(0x80 | (cp >> 12 & 63)),
+           o[2] = (char)(0x80 | (cp >> 6 & 63)), o[3] = (char)(0x80 | (cp & 63)), 4;
+}
+
+/* Random strings of code points of every class, each written in one of
+ * the ways JSON allows (raw, short escape, \\u with either case of hex,
+ * surrogate pairs), in every string-valued place of a line: the fast path
+ * must take each line, read each top-level string as the code points'
+ * UTF-8 (the golden value: the generator's own), and agree with the tree
+ * path on the structured members. */
+static void test_escapes_decoded(void **state)
+{
+    (void)state;
+    static const char short_esc[] = {'b', 8, 'f', 12, 'n', 10, 'r', 13, 't', 9};
+    spans_scratch x;
+    memset(&x, 0, sizeof x);
+    unsigned seed = 777;
+#define RND() (seed = seed * 1103515245u + 12345u, (seed >> 8) & 0xFFFFFF)
+    for (int round = 0; round < 20000; round++) {
+        char enc[6][256], dec[6][128];
+        for (int k = 0; k < 6; k++) {
+            char *e = enc[k], *d = dec[k];
+            int units = 1 + (int)(RND() % 8);
+            for (int u = 0; u < units; u++) {
+                unsigned long cp;
+                switch (RND() % 6) {
+                case 0: cp = 0x20 + RND() % 0x5F; break;                   /* printable ASCII */
+                case 1: cp = "\"\\/"[RND() % 3]; break;
+                case 2: cp = 1 + RND() % 0x1F; break;                        /* control */
+                case 3: cp = 0x7F + RND() % (0x800 - 0x7F); break;
+                case 4: cp = 0x800 + RND() % (0x10000 - 0x800);
+                    if (cp >= 0xD800 && cp <= 0xDFFF) cp -= 0x1000;         /* no lone surrogates */
+                    break;
+                default: cp = 0x10000 + RND() % 0x100000; break;
+                }
+                d += put_utf8(d, cp);
+                const char *hexd = RND() % 2 ? "0123456789abcdef" : "0123456789ABCDEF";
+                int how = (int)(RND() % 3); /* 0 raw, 1 short escape, 2 \\u */
+                if (cp < 0x20 || cp == '"' || cp == '\\') how = how ? how : 2; /* must be escaped */
+                const char *sh = NULL;
+                for (int i = 0; i < 10; i += 2)
+                    if ((unsigned long)short_esc[i + 1] == cp) sh = &short_esc[i];
+                if (how == 1 && cp != '"' && cp != '\\' && cp != '/' && !sh) how = 2;
+                if (how == 0) {
+                    e += put_utf8(e, cp);
+                } else if (how == 1) {
+                    *e++ = '\\';
+                    *e++ = sh ? sh[0] : (char)cp;
+                } else {
+                    unsigned long units16[2] = {cp, 0};
+                    int n16 = 1;
+                    if (cp >= 0x10000) {
+                        units16[0] = 0xD800 + ((cp - 0x10000) >> 10);
+                        units16[1] = 0xDC00 + ((cp - 0x10000) & 0x3FF);
+                        n16 = 2;
+                    }
+                    for (int i = 0; i < n16; i++) {
+                        *e++ = '\\';
+                        *e++ = 'u';
+                        for (int sh4 = 12; sh4 >= 0; sh4 -= 4) *e++ = hexd[units16[i] >> sh4 & 15];
+                    }
+                }
+            }
+            *e = *d = '\0';
+        }
+        char line[2048];
+        snprintf(line, sizeof line,
+                 "{\"trace_id\":\"t%s\",\"span_id\":\"s\",\"service\":\"%s\",\"operation\":\"%s\","
+                 "\"status_message\":\"%s\"," TIMES ",\"attributes\":{\"%s\":\"%s\",\"k\":[1, \"%s\"]}}",
+                 enc[0], enc[1], enc[2], enc[3], enc[4], enc[5], enc[0]);
+        if (!agree(line, strlen(line), &x)) fail_msg("span_fast() declined %s", line);
+        sl_span sp;
+        assert_true(span_fast(line, strlen(line), &sp, &x));
+        assert_string_equal(sp.trace_id + 1, dec[0]);
+        assert_string_equal(sp.service, dec[1]);
+        assert_string_equal(sp.operation, dec[2]);
+        assert_string_equal(sp.status_message, dec[3]);
+    }
+#undef RND
+    scratch_free(&x);
+}
+
 static void test_other_lines_declined(void **state)
 {
     (void)state;
     static const char *const declined[] = {
-        "{" BASE ",\"start_ns\":1,\"duration_ns\":1,\"attributes\":{\"a\":\"x\\\"y\"}}", /* escape */
-        "{" BASE ",\"start_ns\":1,\"duration_ns\":1,\"attributes\":{\"a\":\"\\u00e9\"}}",
+        /* escapes cJSON reads otherwise, or not at all */
+        "{" BASE "," TIMES ",\"status_message\":\"a\\u0000b\"}", /* ends the C string */
+        "{" BASE "," TIMES ",\"status_message\":\"\\ud800\"}",    /* lone surrogates */
+        "{" BASE "," TIMES ",\"status_message\":\"\\udc00\\ud800\"}",
+        "{" BASE "," TIMES ",\"status_message\":\"\\ud800\\u0041\"}",
+        "{" BASE "," TIMES ",\"status_message\":\"\\u12g4\"}",     /* cJSON: U+0000 */
+        "{" BASE "," TIMES ",\"status_message\":\"\\u12\"}",
+        "{" BASE "," TIMES ",\"status_message\":\"\\x41\"}",
+        "{" BASE "," TIMES ",\"status_message\":\"\\\"}",
+        "{" BASE "," TIMES ",\"status_message\":\"tab\there\"}",  /* a raw control byte */
+        "{" BASE "," TIMES ",\"attributes\":{\"a\":\"\\U00e9\"}}",
+        "{" BASE ",\"start_ns\":\"\\u0031\",\"duration_ns\":1}",    /* an escaped digit */
         "{" BASE ",\"start_ns\":1,\"duration_ns\":1,\"attributes\":{\"a\":-0}}", /* written back as 0 */
         "{" BASE ",\"start_ns\":1,\"duration_ns\":1,\"attributes\":{\"a\": -0}}",
         "{" BASE ",\"start_ns\":1,\"duration_ns\":1,\"attributes\":{\"a\":007}}", /* not JSON */
@@ -358,6 +464,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_plain_lines_taken),
         cmocka_unit_test(test_fast_values),
+        cmocka_unit_test(test_escapes_decoded),
         cmocka_unit_test(test_other_lines_declined),
         cmocka_unit_test(test_time_overflow_rejected),
         cmocka_unit_test(test_spangen_and_mutations),
