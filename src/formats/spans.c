@@ -4,10 +4,12 @@
  * they have.  Decoding is line by line, so memory is bounded by the longest
  * line; integers are read from their text (json.h), never via a double.
  *
- * Two readers give the same span: span_fast() reads a plain line (compact
- * members, no escapes, canonical numbers: what spangen and our own export
- * write) straight from its text; any other line, and every line that is to
- * be rejected, goes through a cJSON tree (span_from_json()).
+ * Two readers give the same span: span_fast() reads a plain line (no raw
+ * control bytes, no escape cJSON would read oddly, canonical numbers, any
+ * insignificant whitespace and any key order: what spangen, our own export
+ * and Python's json.dumps write, in spanlite's or TracAgg's field names)
+ * straight from its text; any other line, and every line that is to be
+ * rejected, goes through a cJSON tree (span_from_json()).
  */
 #include "formats/format.h"
 #include "base/json.h"
@@ -168,29 +170,182 @@ static const char *span_from_json(const cJSON *o, sl_span *sp, spans_scratch *x)
  * A cJSON tree costs some fifty allocations a line, a quarter of the
  * parser thread's time at 10M spans.  span_fast() takes a line only when
  * the tree path would accept it and yield the same fields: every value is
- * "plain" (no whitespace inside it, strings without escapes or control
- * bytes, numbers as sl_jw_cjson() would write them back), so a structured
- * member's text can be copied verbatim; the known fields have their usual
- * types; and the span passes every check.  Otherwise it declines and the
- * tree path decides, messages included. */
+ * "plain" (strings without raw control bytes, U+0000, lone surrogates or
+ * bad escapes; numbers as sl_jw_cjson() would write them back), so a
+ * structured member's text is the tree path's once its insignificant
+ * whitespace is dropped and its escaped strings are decoded as cJSON does
+ * and written again as sl_jw_string() does; top-level keys have no
+ * escapes (one could spell a field's name); the known
+ * fields have types it reads by the tree path's own rules (the same
+ * sl_parse_int64() and sl_parse_seconds_ns() calls on the same text); and
+ * the span passes every check.  Otherwise it declines and the tree path
+ * decides, messages included. */
 
 #define PLAIN_DEPTH 32 /* deeper values go to the tree path */
 
+/* JSON's whitespace but '\n', which ends a line before it gets here. */
+static int plain_is_ws(char c) { return c == ' ' || c == '\t' || c == '\r'; }
+
 static const char *plain_ws(const char *p, const char *end)
 {
-    while (p < end && (*p == ' ' || *p == '\t' || *p == '\r')) p++;
+    while (p < end && plain_is_ws(*p)) p++;
     return p;
 }
 
-/* Past the string at p ('"'), or NULL if it has an escape or control byte. */
-static const char *plain_string(const char *p, const char *end)
+/* What a plain value holds that its text must lose to be the tree path's. */
+#define PLAIN_WS 1  /* whitespace between the tokens of an object or array */
+#define PLAIN_ESC 2 /* a string with an escape */
+
+static int hex4(const char *p, const char *end)
+{
+    int v = 0;
+    if (end - p < 4) return -1;
+    for (int i = 0; i < 4; i++) {
+        char c = p[i];
+        int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+              : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+        if (d < 0) return -1;
+        v = v * 16 + d;
+    }
+    return v;
+}
+
+/* The escape at p ('\\'): its length, and its code point in *cp; 0 if
+ * it is one the fast path leaves to cJSON: a bad one, U+0000 (which ends
+ * cJSON's C string), a lone surrogate, or bad hex digits (which cJSON's
+ * parse_hex4() reads as 0). */
+static int plain_escape(const char *p, const char *end, long *cp)
+{
+    if (end - p < 2) return 0;
+    switch (p[1]) {
+    case '"': *cp = '"'; return 2;
+    case '\\': *cp = '\\'; return 2;
+    case '/': *cp = '/'; return 2;
+    case 'b': *cp = '\b'; return 2;
+    case 'f': *cp = '\f'; return 2;
+    case 'n': *cp = '\n'; return 2;
+    case 'r': *cp = '\r'; return 2;
+    case 't': *cp = '\t'; return 2;
+    case 'u': break;
+    default: return 0;
+    }
+    int hi = hex4(p + 2, end);
+    if (hi <= 0 || (hi >= 0xDC00 && hi <= 0xDFFF)) return 0;
+    if (hi < 0xD800 || hi > 0xDBFF) {
+        *cp = hi;
+        return 6;
+    }
+    if (end - p < 12 || p[6] != '\\' || p[7] != 'u') return 0;
+    int lo = hex4(p + 8, end);
+    if (lo < 0xDC00 || lo > 0xDFFF) return 0;
+    *cp = 0x10000 + (((long)(hi & 0x3FF) << 10) | (lo & 0x3FF));
+    return 12;
+}
+
+/* Past the string at p ('"'), or NULL if it has a control byte or an
+ * escape plain_escape() declines; *flags gets PLAIN_ESC if it has one. */
+static const char *plain_string(const char *p, const char *end, int *flags)
 {
     for (p++; p < end; p++) {
         unsigned char c = (unsigned char)*p;
         if (c == '"') return p + 1;
-        if (c == '\\' || c < 0x20) return NULL;
+        if (c < 0x20) return NULL;
+        if (c == '\\') {
+            long cp;
+            int n = plain_escape(p, end, &cp);
+            if (!n) return NULL;
+            *flags |= PLAIN_ESC;
+            p += n - 1;
+        }
     }
     return NULL;
+}
+
+/* Code point cp in UTF-8, as cJSON writes it; the bytes written. */
+static int utf8_put(char *o, long cp)
+{
+    if (cp < 0x80) {
+        o[0] = (char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        o[0] = (char)(0xC0 | (cp >> 6));
+        o[1] = (char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        o[0] = (char)(0xE0 | (cp >> 12));
+        o[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        o[2] = (char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    o[0] = (char)(0xF0 | (cp >> 18));
+    o[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+    o[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+    o[3] = (char)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
+/* The contents of the plain string [s, e) (quotes excluded) as cJSON
+ * decodes them, into o; the bytes written (never more than e - s). */
+static size_t plain_decode(const char *s, const char *e, char *o)
+{
+    char *o0 = o;
+    while (s < e) {
+        const char *bs = memchr(s, '\\', (size_t)(e - s));
+        size_t run = (size_t)((bs ? bs : e) - s);
+        memcpy(o, s, run);
+        o += run;
+        s += run;
+        if (!bs) break;
+        long cp;
+        s += plain_escape(s, e, &cp); /* plain: a valid one */
+        o += utf8_put(o, cp);
+    }
+    return (size_t)(o - o0);
+}
+
+/* The plain string [s, e) (quotes included) as sl_jw_string() writes its
+ * decoded contents back, into o: the bytes written (never more than e - s:
+ * only escaped bytes need escaping again, and no escape gets longer). */
+static size_t plain_reescape(const char *s, const char *e, char *o)
+{
+    static const char hex[] = "0123456789abcdef";
+    char *o0 = o, dec[4];
+    *o++ = '"';
+    for (s++, e--; s < e;) {
+        if (*s != '\\') {
+            *o++ = *s++;
+            continue;
+        }
+        long cp;
+        s += plain_escape(s, e, &cp);
+        int n = utf8_put(dec, cp);
+        for (int i = 0; i < n; i++) {
+            unsigned char c = (unsigned char)dec[i];
+            if (c >= 0x20 && c != '"' && c != '\\') {
+                *o++ = (char)c;
+                continue;
+            }
+            *o++ = '\\';
+            switch (c) {
+            case '"': *o++ = '"'; break;
+            case '\\': *o++ = '\\'; break;
+            case '\n': *o++ = 'n'; break;
+            case '\r': *o++ = 'r'; break;
+            case '\t': *o++ = 't'; break;
+            case '\b': *o++ = 'b'; break;
+            case '\f': *o++ = 'f'; break;
+            default:
+                memcpy(o, "u00", 3);
+                o[3] = hex[c >> 4];
+                o[4] = hex[c & 15];
+                o += 5;
+            }
+        }
+    }
+    *o++ = '"';
+    return (size_t)(o - o0);
 }
 
 static const char *digits(const char *p, const char *end)
@@ -232,28 +387,41 @@ static const char *plain_word(const char *p, const char *end, const char *w)
     return (size_t)(end - p) >= n && memcmp(p, w, n) == 0 ? p + n : NULL;
 }
 
-/* Past the plain value at p, or NULL. */
-static const char *plain_value(const char *p, const char *end, int depth)
+/* Past the plain value at p, or NULL; PLAIN_WS and PLAIN_ESC added to
+ * *flags for what it holds. */
+static const char *plain_value(const char *p, const char *end, int depth, int *flags)
 {
     if (p >= end || depth > PLAIN_DEPTH) return NULL;
     switch (*p) {
-    case '"': return plain_string(p, end);
+    case '"': return plain_string(p, end, flags);
     case 't': return plain_word(p, end, "true");
     case 'f': return plain_word(p, end, "false");
     case 'n': return plain_word(p, end, "null");
     case '{':
     case '[': {
         char close = *p == '{' ? '}' : ']';
-        if (++p < end && *p == close) return p + 1;
+        const char *q;
+        p++;
+#define SKIP_WS()                 \
+    q = plain_ws(p, end);         \
+    if (q != p) *flags |= PLAIN_WS, p = q
+        SKIP_WS();
+        if (p < end && *p == close) return p + 1;
         for (;;) {
             if (close == '}') {
-                if (p >= end || *p != '"' || !(p = plain_string(p, end)) || p >= end || *p++ != ':')
-                    return NULL;
+                if (p >= end || *p != '"' || !(p = plain_string(p, end, flags))) return NULL;
+                SKIP_WS();
+                if (p >= end || *p++ != ':') return NULL;
+                SKIP_WS();
             }
-            if (!(p = plain_value(p, end, depth + 1)) || p >= end) return NULL;
+            if (!(p = plain_value(p, end, depth + 1, flags))) return NULL;
+            SKIP_WS();
+            if (p >= end) return NULL;
             if (*p == close) return p + 1;
             if (*p++ != ',') return NULL;
+            SKIP_WS();
         }
+#undef SKIP_WS
     }
     default: return plain_number(p, end);
     }
@@ -267,7 +435,13 @@ static int field_of(const char *k, size_t klen)
     return -1;
 }
 
-/* The value's bytes, NUL-terminated, in the reserved x->strs. */
+/* A known member's plain value: [v, ve); v is NULL when absent or null. */
+typedef struct fast_val {
+    const char *v, *ve;
+    int flags; /* PLAIN_WS, PLAIN_ESC */
+} fast_val;
+
+/* The bytes, NUL-terminated, in the reserved x->strs. */
 static const char *fast_copy(spans_scratch *x, const char *v, size_t n)
 {
     const char *at = x->strs.p + x->strs.len;
@@ -276,69 +450,168 @@ static const char *fast_copy(spans_scratch *x, const char *v, size_t n)
     return at;
 }
 
-/* A string member; *odd set when present with another type. */
-static const char *fast_str(spans_scratch *x, const char *v, const char *ve, int *odd)
+/* A string's contents, decoded, NUL-terminated, in the reserved x->strs
+ * (decoding never lengthens it). */
+static const char *fast_decode(spans_scratch *x, const char *v, const char *ve)
 {
-    if (!v) return NULL;
-    if (*v != '"') {
+    char *at = x->strs.p + x->strs.len;
+    size_t n = plain_decode(v, ve, at);
+    at[n] = '\0';
+    x->strs.len += n + 1;
+    return at;
+}
+
+static int is_int_text(const char *v, const char *ve)
+{
+    return *v != '"' && !memchr(v, '.', (size_t)(ve - v)) && !memchr(v, 'e', (size_t)(ve - v)) &&
+           !memchr(v, 'E', (size_t)(ve - v));
+}
+
+/* A string member; *odd set when present with another type. */
+static const char *fast_str(spans_scratch *x, const fast_val *f, int *odd)
+{
+    if (!f->v) return NULL;
+    if (*f->v != '"') {
         *odd = 1;
         return NULL;
     }
-    return fast_copy(x, v + 1, (size_t)(ve - v) - 2);
+    if (f->flags & PLAIN_ESC) return fast_decode(x, f->v + 1, f->ve - 1);
+    return fast_copy(x, f->v + 1, (size_t)(f->ve - f->v) - 2);
 }
 
-static int fast_int(const char *v, const char *ve, int64_t *out)
+/* An id: a string, or an integer number, which the tree path gives as
+ * "%lld" of its value (up to 15 digits, exact in a double) or as its text
+ * (longer ones, kept as text by sl_json_parse()): for a canonical integer
+ * (plain_number() has no "-0" or leading zeros) both are the text. */
+static const char *fast_id(spans_scratch *x, const fast_val *f, int *odd)
 {
-    char tmp[32];
+    if (f->v && *f->v >= '-' && *f->v <= '9' && is_int_text(f->v, f->ve))
+        return fast_copy(x, f->v, (size_t)(f->ve - f->v));
+    return fast_str(x, f, odd);
+}
+
+/* An integer: a number or a decimal string, read by sl_parse_int64() as
+ * sl_json_int64() reads it (numbers of up to 15 digits are exact doubles
+ * there, longer ones their text).  Reals decline. */
+static int fast_int(const fast_val *f, int64_t *out)
+{
+    char tmp[72];
+    const char *v = f->v, *ve = f->ve;
+    if (f->flags & PLAIN_ESC) return -1; /* an escaped digit: rare, the tree path's */
+    if (*v == '"') v++, ve--;
+    else if (!is_int_text(v, ve)) return -1;
     size_t n = (size_t)(ve - v);
-    if (n >= sizeof tmp || memchr(v, '.', n) || memchr(v, 'e', n) || memchr(v, 'E', n) || *v == '"')
-        return -1;
+    if (n >= sizeof tmp) return -1;
     memcpy(tmp, v, n);
     tmp[n] = '\0';
     return sl_parse_int64(tmp, out);
 }
 
-/* A kind or status given by name; -1 otherwise. */
-static int fast_enum(spans_scratch *x, const char *v, const char *ve, int (*parse)(const char *))
+/* Seconds (TracAgg) to ns by time_value()'s rule: a string's text or a
+ * real's text as written, an integer of more than 15 digits as its text
+ * too; a shorter integer through its int64 value printed with "%lld". */
+static int fast_seconds(const fast_val *f, int64_t *out)
 {
-    int odd = 0;
-    const char *name = fast_str(x, v, ve, &odd);
-    return name ? parse(name) : v ? -1 : 0;
+    char tmp[72];
+    const char *v = f->v, *ve = f->ve;
+    if (f->flags & PLAIN_ESC) return -1;
+    if (*v == '"') v++, ve--;
+    else if (!(*v == '-' || (*v >= '0' && *v <= '9'))) return -1; /* not a number */
+    size_t n = (size_t)(ve - v);
+    if (n >= sizeof tmp) return -1;
+    memcpy(tmp, v, n);
+    tmp[n] = '\0';
+    if (*f->v != '"' && is_int_text(v, ve) && n - (*v == '-') <= 15) {
+        int64_t i;
+        if (sl_parse_int64(tmp, &i)) return -1;
+        snprintf(tmp, sizeof tmp, "%lld", (long long)i);
+    }
+    return sl_parse_seconds_ns(tmp, out);
 }
 
-static const char *fast_json(sl_buf *b, const char *v, const char *ve, char open, int *odd)
+/* ns from an integer member, else seconds from another: time_value(). */
+static int fast_time(const fast_val *ns, const fast_val *secs, int64_t *out, int *have)
 {
-    if (!v) return NULL;
-    if (*v != open) {
+    *have = ns->v || secs->v;
+    if (ns->v) return fast_int(ns, out);
+    return secs->v ? fast_seconds(secs, out) : 0;
+}
+
+/* Kind or status: a name (any case) or an integer in 0..max, as
+ * enum_value(); -1 otherwise. */
+static int fast_enum(spans_scratch *x, const fast_val *f, int (*parse)(const char *), int max)
+{
+    int odd = 0;
+    int64_t v;
+    if (!f->v) return 0;
+    if (*f->v == '"') return parse(fast_str(x, f, &odd));
+    if (!is_int_text(f->v, f->ve) || (f->ve - f->v) > 15 || fast_int(f, &v)) return -1;
+    return v >= 0 && v <= max ? (int)v : -1;
+}
+
+/* The JSON text sl_jw_cjson() writes for a plain value: the value without
+ * its insignificant whitespace, escaped strings written again by
+ * sl_jw_string()'s rules (never longer, see plain_reescape()). */
+static const char *fast_json(sl_buf *b, const fast_val *f, char open, int *odd)
+{
+    if (!f->v) return NULL;
+    if (*f->v != open) {
         *odd = 1;
         return NULL;
     }
+    size_t n = (size_t)(f->ve - f->v);
     sl_buf_reset(b);
-    sl_buf_append(b, v, (size_t)(ve - v));
+    if (!f->flags) {
+        sl_buf_append(b, f->v, n);
+    } else if (!sl_buf_reserve(b, n)) {
+        char *o = b->p;
+        for (const char *p = f->v; p < f->ve;) {
+            if (*p == '"') {
+                int esc = 0;
+                const char *q = plain_string(p, f->ve, &esc); /* plain: not NULL */
+                if (esc) {
+                    o += plain_reescape(p, q, o);
+                } else {
+                    memcpy(o, p, (size_t)(q - p));
+                    o += q - p;
+                }
+                p = q;
+            } else if (plain_is_ws(*p)) {
+                p++;
+            } else {
+                *o++ = *p++;
+            }
+        }
+        b->len = (size_t)(o - b->p);
+        b->p[b->len] = '\0';
+    }
     if (b->oom) *odd = 1;
     return b->p;
 }
 
 /* Find each known member's first non-null value; 0 unless the whole line
  * is one plain object. */
-static int fast_members(const char *p, const char *end, const char *v[F_COUNT], const char *ve[F_COUNT])
+static int fast_members(const char *p, const char *end, fast_val f[F_COUNT])
 {
-    memset(v, 0, F_COUNT * sizeof *v);
+    memset(f, 0, F_COUNT * sizeof *f);
     p = plain_ws(p, end);
     if (p >= end || *p != '{') return 0;
     p = plain_ws(p + 1, end);
     if (p < end && *p == '}') return plain_ws(p + 1, end) == end;
     for (;;) {
-        const char *k = p, *ke = p < end && *p == '"' ? plain_string(p, end) : NULL;
-        if (!ke) return 0;
+        int kflags = 0; /* an escaped key may spell a field's name: the tree path's */
+        const char *k = p, *ke = p < end && *p == '"' ? plain_string(p, end, &kflags) : NULL;
+        if (!ke || kflags) return 0;
         p = plain_ws(ke, end);
         if (p >= end || *p != ':') return 0;
-        const char *val = plain_ws(p + 1, end), *vend = plain_value(val, end, 0);
+        int flags = 0;
+        const char *val = plain_ws(p + 1, end), *vend = plain_value(val, end, 0, &flags);
         if (!vend) return 0;
-        int f = field_of(k + 1, (size_t)(ke - k) - 2);
-        if (f >= 0 && !v[f] && !(vend - val == 4 && !memcmp(val, "null", 4))) {
-            v[f] = val;
-            ve[f] = vend;
+        int i = field_of(k + 1, (size_t)(ke - k) - 2);
+        if (i >= 0 && !f[i].v && !(vend - val == 4 && !memcmp(val, "null", 4))) {
+            f[i].v = val;
+            f[i].ve = vend;
+            f[i].flags = flags;
         }
         p = plain_ws(vend, end);
         if (p < end && *p == ',') {
@@ -352,45 +625,44 @@ static int fast_members(const char *p, const char *end, const char *v[F_COUNT], 
 /* Fill sp from a plain line; 1 if taken, 0 to leave it to the tree path. */
 static int span_fast(const char *line, size_t len, sl_span *sp, spans_scratch *x)
 {
-    const char *v[F_COUNT], *ve[F_COUNT];
+    fast_val f[F_COUNT];
     memset(sp, 0, sizeof *sp);
-    if (!fast_members(line, line + len, v, ve)) return 0;
-    /* TracAgg's seconds and shared flags other than true go the long way. */
-    if (v[F_START_TIME] || v[F_DURATION] || (v[F_SHARED] && *v[F_SHARED] != 't' && *v[F_SHARED] != 'f'))
-        return 0;
+    if (!fast_members(line, line + len, f)) return 0;
     sl_buf_reset(&x->strs);
     if (sl_buf_reserve(&x->strs, len + F_COUNT)) return 0;
     int odd = 0;
-    sp->trace_id = fast_str(x, v[F_TRACE_ID], ve[F_TRACE_ID], &odd);
-    sp->span_id = fast_str(x, v[F_SPAN_ID], ve[F_SPAN_ID], &odd);
-    sp->parent_span_id = fast_str(x, v[F_PARENT], ve[F_PARENT], &odd);
-    const char *svc = fast_str(x, v[F_SERVICE], ve[F_SERVICE], &odd);
-    const char *svc_name = fast_str(x, v[F_SERVICE_NAME], ve[F_SERVICE_NAME], &odd);
-    const char *op = fast_str(x, v[F_OPERATION], ve[F_OPERATION], &odd);
-    const char *op_name = fast_str(x, v[F_OPERATION_NAME], ve[F_OPERATION_NAME], &odd);
-    const char *msg = fast_str(x, v[F_STATUS_MESSAGE], ve[F_STATUS_MESSAGE], &odd);
-    const char *err_msg = fast_str(x, v[F_ERROR_MESSAGE], ve[F_ERROR_MESSAGE], &odd);
-    sp->remote_service = fast_str(x, v[F_REMOTE], ve[F_REMOTE], &odd);
+    sp->trace_id = fast_id(x, &f[F_TRACE_ID], &odd);
+    sp->span_id = fast_id(x, &f[F_SPAN_ID], &odd);
+    sp->parent_span_id = fast_id(x, &f[F_PARENT], &odd);
+    const char *svc = fast_str(x, &f[F_SERVICE], &odd);
+    const char *svc_name = fast_str(x, &f[F_SERVICE_NAME], &odd);
+    const char *op = fast_str(x, &f[F_OPERATION], &odd);
+    const char *op_name = fast_str(x, &f[F_OPERATION_NAME], &odd);
+    const char *msg = fast_str(x, &f[F_STATUS_MESSAGE], &odd);
+    const char *err_msg = fast_str(x, &f[F_ERROR_MESSAGE], &odd);
+    sp->remote_service = fast_str(x, &f[F_REMOTE], &odd);
     sp->service = svc ? svc : svc_name;
     sp->operation = op ? op : op_name;
     sp->status_message = msg ? msg : err_msg;
-    sp->kind = fast_enum(x, v[F_KIND], ve[F_KIND], sl_kind_parse);
-    sp->status = fast_enum(x, v[F_STATUS], ve[F_STATUS], sl_status_parse);
-    if (v[F_SHARED] && *v[F_SHARED] == 't') sp->flags |= SL_SPAN_SHARED;
+    sp->kind = fast_enum(x, &f[F_KIND], sl_kind_parse, 5);
+    sp->status = fast_enum(x, &f[F_STATUS], sl_status_parse, 2);
+    if (f[F_SHARED].v && *f[F_SHARED].v == 't') sp->flags |= SL_SPAN_SHARED; /* true: cJSON_IsTrue */
     int64_t end = 0, dur = 0;
-    if (odd || sp->kind < 0 || sp->status < 0 || !v[F_START_NS] ||
-        fast_int(v[F_START_NS], ve[F_START_NS], &sp->start_ns) ||
-        (v[F_END_NS] && fast_int(v[F_END_NS], ve[F_END_NS], &end)) ||
-        (v[F_DURATION_NS] && fast_int(v[F_DURATION_NS], ve[F_DURATION_NS], &dur)) ||
-        (!v[F_END_NS] && !v[F_DURATION_NS]) ||
-        (v[F_END_NS] && v[F_DURATION_NS] && span_length(sp->start_ns, end) != dur))
+    int have_start, have_end, have_dur;
+    if (odd || sp->kind < 0 || sp->status < 0 ||
+        fast_time(&f[F_START_NS], &f[F_START_TIME], &sp->start_ns, &have_start) || !have_start ||
+        (f[F_END_NS].v && fast_int(&f[F_END_NS], &end)) ||
+        fast_time(&f[F_DURATION_NS], &f[F_DURATION], &dur, &have_dur))
         return 0;
-    sp->duration_ns = v[F_DURATION_NS] ? dur : span_length(sp->start_ns, end);
-    sp->attributes = fast_json(&x->attrs, v[F_ATTRIBUTES], ve[F_ATTRIBUTES], '{', &odd);
-    sp->resource = fast_json(&x->resource, v[F_RESOURCE], ve[F_RESOURCE], '{', &odd);
-    sp->scope = fast_json(&x->scope, v[F_SCOPE], ve[F_SCOPE], '{', &odd);
-    sp->events = fast_json(&x->events, v[F_EVENTS], ve[F_EVENTS], '[', &odd);
-    sp->links = fast_json(&x->links, v[F_LINKS], ve[F_LINKS], '[', &odd);
+    have_end = f[F_END_NS].v != NULL;
+    if ((!have_end && !have_dur) || (have_end && have_dur && span_length(sp->start_ns, end) != dur))
+        return 0;
+    sp->duration_ns = have_dur ? dur : span_length(sp->start_ns, end);
+    sp->attributes = fast_json(&x->attrs, &f[F_ATTRIBUTES], '{', &odd);
+    sp->resource = fast_json(&x->resource, &f[F_RESOURCE], '{', &odd);
+    sp->scope = fast_json(&x->scope, &f[F_SCOPE], '{', &odd);
+    sp->events = fast_json(&x->events, &f[F_EVENTS], '[', &odd);
+    sp->links = fast_json(&x->links, &f[F_LINKS], '[', &odd);
     return !odd && sp->duration_ns >= 0 && sp->trace_id && sp->span_id && sp->service &&
            sp->operation && !sl_span_check(sp);
 }

@@ -8,11 +8,15 @@
  *
  * The rule checked everywhere: when span_fast() takes a line, the tree path
  * accepts it too and every field is byte-for-byte the same.  Lines come
- * from hand-written cases (what must be taken, what must be declined), from
- * spangen (every line without a backslash must be taken: the fast path is
- * for them; a few status messages have escaped quotes), and from
- * random mutations of those, which the fast path may take or decline but
- * never read differently.
+ * from hand-written cases (what must be taken, what must be declined, and
+ * a few read values checked against figures worked out by hand), from
+ * spangen in both layouts (native and --format tracagg), each compact, with
+ * json.dumps's ", " and ": " separators, and through python3's json.dumps
+ * itself, with non-ASCII text added that it escapes (every line must be
+ * taken: the fast path is for them), and from random mutations of those, which the fast path may
+ * take or decline but never read differently; and from random strings of
+ * every class of code point, written raw or escaped every way JSON allows,
+ * which must be taken and decoded to the generator's own UTF-8.
  */
 #include "formats/spans.c"
 
@@ -99,6 +103,46 @@ static void test_plain_lines_taken(void **state)
         "{" BASE "," TIMES ",\"service\":\"second\",\"kind\":null,\"kind\":\"producer\"}",
         "{\"service\":null," BASE "," TIMES "}",
         "{" BASE ",\"start_ns\":100,\"end_ns\":250,\"duration_ns\":150,\"unknown\":{\"x\":[1,2]}}",
+        /* any key order */
+        "{" TIMES ",\"attributes\":{\"k\":\"v\"}," BASE "}",
+        "{\"duration_ns\":7,\"operation\":\"o\",\"start_ns\":3,\"service\":\"s\",\"span_id\":\"b\",\"trace_id\":\"a\"}",
+        /* as Python's json.dumps writes it: ", " and ": " */
+        "{\"trace_id\": \"T1\", \"span_id\": \"s1\", \"parent_span_id\": null, \"service\": \"web\", "
+        "\"operation\": \"GET /\", \"kind\": \"server\", \"start_ns\": 1700000000000000000, "
+        "\"duration_ns\": 1500, \"attributes\": {\"a\": 1, \"b\": -2.5e-05, \"f\": [true, false, null, {}], "
+        "\"g\": {\"h\": [[]]}}, \"resource\": {\"service.name\": \"web\"}, \"events\": [{\"name\": \"e\", "
+        "\"time_ns\": 1}], \"links\": []}",
+        /* whitespace of every kind JSON allows in a line, everywhere */
+        "{" BASE "," TIMES ",\"attributes\" :\t{ \"a\" :\t1 ,\r\"b\" : [ 1 , \"x y\" , { } , [ ] ] , \"c\" : { \"d\":[\t] } }\t}",
+        "{" BASE "," TIMES ",\"events\":[ ],\"scope\":{ },\"links\":[ { \"trace_id\" : \"x\" } ]}",
+        /* TracAgg: seconds as reals, strings and integers, read to the ns */
+        "{\"trace_id\":\"t\",\"span_id\":\"s\",\"service_name\":\"svc\",\"operation_name\":\"op\","
+        "\"kind\":\"SERVER\",\"status\":\"OK\",\"start_time\":1700000000.000290850,\"duration\":0.001426928}",
+        "{\"trace_id\": \"t\", \"span_id\": \"s\", \"service_name\": \"svc\", \"operation_name\": \"op\", "
+        "\"start_time\": 1700000000.0002909, \"duration\": 1e-05, \"status\": \"ERROR\", \"error_message\": \"x\"}",
+        "{" BASE ",\"start_time\":1700000000,\"duration\":0}",
+        "{" BASE ",\"start_time\":\"1700000000.5\",\"duration\":\"0.25\"}",
+        "{" BASE ",\"start_time\":-1.25,\"duration\":1.5E-3}",
+        "{" BASE ",\"start_time\":0.0000000015,\"duration\":0.00000000149}", /* rounded half up */
+        "{" BASE ",\"start_time\":1.5,\"end_ns\":2000000000}",
+        "{" BASE ",\"start_time\":1.5,\"end_ns\":2000000000,\"duration\":0.5}",
+        "{" BASE ",\"start_time\":2.5e9,\"duration\":0}",
+        /* an ns member wins over seconds, whatever the seconds hold */
+        "{" BASE ",\"start_ns\":5,\"start_time\":true,\"duration_ns\":1,\"duration\":\"x\"}",
+        /* integers as strings, kind and status by number, ids as numbers */
+        "{" BASE ",\"start_ns\":\"1700000000000000000\",\"duration_ns\":\"-0\",\"end_ns\":\"1700000000000000000\"}",
+        "{" BASE "," TIMES ",\"kind\":2,\"status\":1}",
+        "{" BASE "," TIMES ",\"kind\":\"2\",\"status\":0}",
+        "{\"trace_id\":42,\"span_id\":-7,\"parent_span_id\":12345678901234567890123,"
+        "\"service\":\"x\",\"operation\":\"o\"," TIMES "}",
+        /* escapes, decoded as cJSON does, written back by sl_jw_string()'s rules */
+        "{" BASE "," TIMES ",\"attributes\":{\"a\":\"x\\\"y\\\\z\\/\",\"\\u00e9\\n\":[\"\\b\\f\\n\\r\\t\\u001F\\u007f\"]}}",
+        "{" BASE "," TIMES ",\"status_message\":\"caf\\u00e9 \\u20AC \\ud83d\\ude00 \\\"q\\\" \\\\ \\/\"}",
+        "{\"trace_id\":\"\\u0054\\u0031\",\"span_id\":\"s\\u0031\",\"service\":\"w\\u00e9b\",\"operation\":\"GET \\/\"," TIMES "}",
+        /* shared is true or not */
+        "{" BASE "," TIMES ",\"shared\":1}",
+        "{" BASE "," TIMES ",\"shared\":\"true\"}",
+        "{" BASE "," TIMES ",\"shared\":{\"a\":true}}",
     };
     spans_scratch x;
     memset(&x, 0, sizeof x);
@@ -107,33 +151,180 @@ static void test_plain_lines_taken(void **state)
     scratch_free(&x);
 }
 
+/* Values read exactly: golden figures worked out by hand from the text. */
+static void test_fast_values(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *line;
+        long long start, dur;
+        const char *attrs;
+    } cases[] = {
+        {"{" BASE ",\"start_time\":1700000000.000290850,\"duration\":0.001426928}", 1700000000000290850LL, 1426928, NULL},
+        {"{" BASE ",\"start_time\": 1700000000.0002909, \"duration\": 1e-05}", 1700000000000290900LL, 10000, NULL},
+        {"{" BASE ",\"start_time\":\"-1.25\",\"duration\":1.5E-3}", -1250000000LL, 1500000, NULL},
+        {"{" BASE ",\"start_time\":0.0000000015,\"duration\":0.00000000149}", 2, 1, NULL},
+        {"{" BASE ",\"start_time\":7,\"end_ns\":7000000009}", 7000000000LL, 9, NULL},
+        {"{" BASE ", \"start_ns\": 1, \"duration_ns\": 2, \"attributes\": {\"a\": [1, \"b c\", {}], \"d\": {\"e\": 2.50}}}",
+         1, 2, "{\"a\":[1,\"b c\",{}],\"d\":{\"e\":2.50}}"},
+    };
+    spans_scratch x;
+    memset(&x, 0, sizeof x);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        sl_span sp;
+        const char *l = cases[i].line;
+        if (!agree(l, strlen(l), &x)) fail_msg("span_fast() declined %s", l);
+        assert_true(span_fast(l, strlen(l), &sp, &x));
+        assert_int_equal(sp.start_ns, cases[i].start);
+        assert_int_equal(sp.duration_ns, cases[i].dur);
+        if (cases[i].attrs) assert_string_equal(sp.attributes, cases[i].attrs);
+    }
+    scratch_free(&x);
+}
+
+/* UTF-8 of code point cp into o; bytes written. */
+static int put_utf8(char *o, unsigned long cp)
+{
+    if (cp < 0x80) return o[0] = (char)cp, 1;
+    if (cp < 0x800) return o[0] = (char)(0xC0 | cp >> 6), o[1] = (char)(0x80 | (cp & 63)), 2;
+    if (cp < 0x10000)
+        return o[0] = (char)(0xE0 | cp >> 12), o[1] = (char)(0x80 | (cp >> 6 & 63)),
+               o[2] = (char)(0x80 | (cp & 63)), 3;
+    return o[0] = (char)(0xF0 | cp >> 18), o[1] = (char)(0x80 | (cp >> 12 & 63)),
+           o[2] = (char)(0x80 | (cp >> 6 & 63)), o[3] = (char)(0x80 | (cp & 63)), 4;
+}
+
+/* Random strings of code points of every class, each written in one of
+ * the ways JSON allows (raw, short escape, \\u with either case of hex,
+ * surrogate pairs), in every string-valued place of a line: the fast path
+ * must take each line, read each top-level string as the code points'
+ * UTF-8 (the golden value: the generator's own), and agree with the tree
+ * path on the structured members. */
+static void test_escapes_decoded(void **state)
+{
+    (void)state;
+    static const char short_esc[] = {'b', 8, 'f', 12, 'n', 10, 'r', 13, 't', 9};
+    spans_scratch x;
+    memset(&x, 0, sizeof x);
+    unsigned seed = 777;
+#define RND() (seed = seed * 1103515245u + 12345u, (seed >> 8) & 0xFFFFFF)
+    for (int round = 0; round < 20000; round++) {
+        char enc[6][256], dec[6][128];
+        for (int k = 0; k < 6; k++) {
+            char *e = enc[k], *d = dec[k];
+            int units = 1 + (int)(RND() % 8);
+            for (int u = 0; u < units; u++) {
+                unsigned long cp;
+                switch (RND() % 6) {
+                case 0: cp = 0x20 + RND() % 0x5F; break;                   /* printable ASCII */
+                case 1: cp = "\"\\/"[RND() % 3]; break;
+                case 2: cp = 1 + RND() % 0x1F; break;                        /* control */
+                case 3: cp = 0x7F + RND() % (0x800 - 0x7F); break;
+                case 4: cp = 0x800 + RND() % (0x10000 - 0x800);
+                    if (cp >= 0xD800 && cp <= 0xDFFF) cp -= 0x1000;         /* no lone surrogates */
+                    break;
+                default: cp = 0x10000 + RND() % 0x100000; break;
+                }
+                d += put_utf8(d, cp);
+                const char *hexd = RND() % 2 ? "0123456789abcdef" : "0123456789ABCDEF";
+                int how = (int)(RND() % 3); /* 0 raw, 1 short escape, 2 \\u */
+                if (cp < 0x20 || cp == '"' || cp == '\\') how = how ? how : 2; /* must be escaped */
+                const char *sh = NULL;
+                for (int i = 0; i < 10; i += 2)
+                    if ((unsigned long)short_esc[i + 1] == cp) sh = &short_esc[i];
+                if (how == 1 && cp != '"' && cp != '\\' && cp != '/' && !sh) how = 2;
+                if (how == 0) {
+                    e += put_utf8(e, cp);
+                } else if (how == 1) {
+                    *e++ = '\\';
+                    *e++ = sh ? sh[0] : (char)cp;
+                } else {
+                    unsigned long units16[2] = {cp, 0};
+                    int n16 = 1;
+                    if (cp >= 0x10000) {
+                        units16[0] = 0xD800 + ((cp - 0x10000) >> 10);
+                        units16[1] = 0xDC00 + ((cp - 0x10000) & 0x3FF);
+                        n16 = 2;
+                    }
+                    for (int i = 0; i < n16; i++) {
+                        *e++ = '\\';
+                        *e++ = 'u';
+                        for (int sh4 = 12; sh4 >= 0; sh4 -= 4) *e++ = hexd[units16[i] >> sh4 & 15];
+                    }
+                }
+            }
+            *e = *d = '\0';
+        }
+        char line[2048];
+        snprintf(line, sizeof line,
+                 "{\"trace_id\":\"t%s\",\"span_id\":\"s\",\"service\":\"%s\",\"operation\":\"%s\","
+                 "\"status_message\":\"%s\"," TIMES ",\"attributes\":{\"%s\":\"%s\",\"k\":[1, \"%s\"]}}",
+                 enc[0], enc[1], enc[2], enc[3], enc[4], enc[5], enc[0]);
+        if (!agree(line, strlen(line), &x)) fail_msg("span_fast() declined %s", line);
+        sl_span sp;
+        assert_true(span_fast(line, strlen(line), &sp, &x));
+        assert_string_equal(sp.trace_id + 1, dec[0]);
+        assert_string_equal(sp.service, dec[1]);
+        assert_string_equal(sp.operation, dec[2]);
+        assert_string_equal(sp.status_message, dec[3]);
+    }
+#undef RND
+    scratch_free(&x);
+}
+
 static void test_other_lines_declined(void **state)
 {
     (void)state;
     static const char *const declined[] = {
-        "{" BASE ",\"start_ns\":1,\"duration_ns\":1,\"attributes\":{\"a\": 1}}", /* space inside */
-        "{" BASE ",\"start_ns\":1,\"duration_ns\":1,\"attributes\":{\"a\":\"x\\\"y\"}}", /* escape */
+        /* escapes cJSON reads otherwise, or not at all */
+        "{" BASE "," TIMES ",\"status_message\":\"a\\u0000b\"}", /* ends the C string */
+        "{" BASE "," TIMES ",\"status_message\":\"\\ud800\"}",    /* lone surrogates */
+        "{" BASE "," TIMES ",\"status_message\":\"\\udc00\\ud800\"}",
+        "{" BASE "," TIMES ",\"status_message\":\"\\ud800\\u0041\"}",
+        "{" BASE "," TIMES ",\"status_message\":\"\\u12g4\"}",     /* cJSON: U+0000 */
+        "{" BASE "," TIMES ",\"status_message\":\"\\u12\"}",
+        "{" BASE "," TIMES ",\"status_message\":\"\\x41\"}",
+        "{" BASE "," TIMES ",\"status_message\":\"\\\"}",
+        "{" BASE "," TIMES ",\"status_message\":\"tab\there\"}",  /* a raw control byte */
+        "{" BASE "," TIMES ",\"attributes\":{\"a\":\"\\U00e9\"}}",
+        "{" BASE ",\"start_ns\":\"\\u0031\",\"duration_ns\":1}",    /* an escaped digit */
         "{" BASE ",\"start_ns\":1,\"duration_ns\":1,\"attributes\":{\"a\":-0}}", /* written back as 0 */
+        "{" BASE ",\"start_ns\":1,\"duration_ns\":1,\"attributes\":{\"a\": -0}}",
         "{" BASE ",\"start_ns\":1,\"duration_ns\":1,\"attributes\":{\"a\":007}}", /* not JSON */
+        "{" BASE ",\"start_ns\":1,\"duration_ns\":1,\"attributes\":{\"a\":1,}}",
+        "{" BASE ",\"start_ns\":1,\"duration_ns\":1,\"attributes\":{\"a\" 1}}",
         "{" BASE ",\"start_ns\":1,\"duration_ns\":1,\"attributes\":[1]}",        /* not an object */
         "{" BASE ",\"start_ns\":1,\"duration_ns\":1,\"events\":{}}",             /* not an array */
-        "{" BASE ",\"start_ns\":1,\"duration_ns\":1,\"kind\":2}",                /* kind by number */
-        "{" BASE ",\"start_ns\":1,\"duration_ns\":1,\"kind\":\"sideways\"}",     /* rejected */
-        "{" BASE ",\"start_ns\":1,\"duration_ns\":1,\"shared\":1}",
-        "{" BASE ",\"start_ns\":\"1\",\"duration_ns\":1}",                      /* time as a string */
+        "{" BASE ",\"start_ns\":1,\"duration_ns\":1,\"kind\":6}",                /* rejected */
+        "{" BASE ",\"start_ns\":1,\"duration_ns\":1,\"kind\":2.5}",
+        "{" BASE ",\"start_ns\":1,\"duration_ns\":1,\"kind\":2.0}", /* the tree path's: 2 */
+        "{" BASE ",\"start_ns\":1,\"duration_ns\":1,\"kind\":\"sideways\"}",
+        "{" BASE ",\"start_ns\":1,\"duration_ns\":1,\"kind\":true}",
         "{" BASE ",\"start_ns\":1.5e3,\"duration_ns\":1}",                      /* time as a real */
-        "{" BASE ",\"start_time\":1.5,\"duration\":0.25}",                      /* TracAgg seconds */
+        "{" BASE ",\"start_ns\":\"1.5\",\"duration_ns\":1}",
+        "{" BASE ",\"start_ns\":true,\"duration_ns\":1}",
+        "{" BASE ",\"start_time\":true,\"duration\":1}",                        /* seconds */
+        "{" BASE ",\"start_time\":\"soon\",\"duration\":1}",
+        "{" BASE ",\"start_time\":[1],\"duration\":1}",
+        "{" BASE ",\"start_time\":1e999,\"duration\":1}",
+        "{" BASE ",\"start_time\":9300000000,\"duration\":1}",                  /* overflows */
+        "{" BASE ",\"start_time\":9223372036.854775808,\"duration\":1}",
+        "{" BASE ",\"start_time\":1,\"duration\":-0.5}",                        /* negative */
+        "{" BASE ",\"start_time\":1.5,\"end_ns\":2000000000,\"duration\":0.25}", /* disagree */
         "{" BASE ",\"start_ns\":10,\"end_ns\":5}",                              /* end before start */
         "{" BASE ",\"start_ns\":10,\"end_ns\":15,\"duration_ns\":4}",           /* disagree */
         "{" BASE ",\"start_ns\":99999999999999999999,\"duration_ns\":1}",       /* overflows */
         "{" BASE ",\"duration_ns\":1}",                                         /* no start */
+        "{" BASE ",\"start_ns\":1}",                                            /* no length */
         "{\"trace_id\":\"t\",\"span_id\":\"s\",\"service\":7,\"service_name\":\"x\",\"operation\":\"o\"," TIMES "}",
-        "{\"trace_id\":42,\"span_id\":\"s\",\"service\":\"x\",\"operation\":\"o\"," TIMES "}",
+        "{\"trace_id\":4.2,\"span_id\":\"s\",\"service\":\"x\",\"operation\":\"o\"," TIMES "}",
         "{\"trace_id\":\"\",\"span_id\":\"s\",\"service\":\"x\",\"operation\":\"o\"," TIMES "}",
         "{\"span_id\":\"s\",\"service\":\"x\",\"operation\":\"o\"," TIMES "}",
         "{\"trace\\u005fid\":\"t\",\"span_id\":\"s\",\"service\":\"x\",\"operation\":\"o\"," TIMES "}",
         "{" BASE "," TIMES "} x",
         "{" BASE "," TIMES ",}",
+        "{" BASE "," TIMES "\f}", /* cJSON's whitespace, not JSON's */
+        "{" BASE "," TIMES ",\"attributes\":{\"a\":\f1}}",
         "[" BASE "]",
         "\xef\xbb\xbf{" BASE "," TIMES "}",
         "{" BASE "," TIMES ",\"attributes\":{\"a\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}}",
@@ -167,57 +358,118 @@ static void test_time_overflow_rejected(void **state)
     scratch_free(&x);
 }
 
-/* spangen's lines, then random mutations of them. */
-static void test_spangen_and_mutations(void **state)
+/* json.dumps's separators: a space after every ',' and ':' outside strings. */
+static size_t python_spacing(const char *in, size_t n, char *out)
 {
-    (void)state;
-    const char *gen = getenv("SPANGEN");
-    if (!gen || !*gen) skip();
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "'%s' --seed 11 --spans 3000", gen);
+    size_t m = 0;
+    int quoted = 0;
+    for (size_t i = 0; i < n; i++) {
+        out[m++] = in[i];
+        if (in[i] == '"' && (i == 0 || in[i - 1] != '\\')) quoted = !quoted;
+        else if (!quoted && (in[i] == ',' || in[i] == ':')) out[m++] = ' ';
+    }
+    return m;
+}
+
+typedef struct mutation_count {
+    size_t lines, mutants, taken;
+} mutation_count;
+
+/* Every line of cmd's output (each must be taken), with
+ * python_spacing() applied if respace, and 40 random mutations of each,
+ * which the fast path may take or decline but never read differently. */
+static void check_lines(const char *what, const char *cmd, int respace, mutation_count *c)
+{
     FILE *fp = popen(cmd, "r");
     assert_non_null(fp);
     spans_scratch x;
     memset(&x, 0, sizeof x);
-    static char line[1 << 16], mut[1 << 16];
-    static const char alphabet[] = " \t\"\\{}[],:0123456789-+.eEtfnul\x01\xc3\xa9";
+    static char raw[1 << 15], line[1 << 16], mut[1 << 16];
+    static const char alphabet[] = " \t\r\"\\{}[],:0123456789-+.eEtfnul\x01\xc3\xa9";
     unsigned seed = 12345;
-    size_t lines = 0, mutants = 0, mutants_taken = 0;
-    while (fgets(line, sizeof line, fp)) {
-        size_t n = strcspn(line, "\n");
-        lines++;
-        if (!agree(line, n, &x) && !memchr(line, '\\', n))
-            fail_msg("span_fast() declined spangen's line %zu: %.*s", lines, (int)n, line);
+    mutation_count here = {0, 0, 0};
+    while (fgets(raw, sizeof raw, fp)) {
+        size_t n = strcspn(raw, "\n");
+        if (respace) n = python_spacing(raw, n, line);
+        else memcpy(line, raw, n);
+        here.lines++;
+        if (!agree(line, n, &x))
+            fail_msg("%s: span_fast() declined line %zu: %.*s", what, here.lines, (int)n, line);
         for (int k = 0; k < 40; k++) {
             memcpy(mut, line, n);
             size_t m = n;
             for (int e = 0; e <= k % 3; e++) {
                 seed = seed * 1103515245u + 12345u;
                 size_t at = (seed >> 8) % m;
-                char c = alphabet[(seed >> 20) % (sizeof alphabet - 1)];
+                char ch = alphabet[(seed >> 20) % (sizeof alphabet - 1)];
                 switch ((seed >> 4) % 3) {
-                case 0: mut[at] = c; break;                                     /* replace */
+                case 0: mut[at] = ch; break;                                     /* replace */
                 case 1: memmove(mut + at, mut + at + 1, m - at - 1); m--; break; /* delete */
-                default: memmove(mut + at + 1, mut + at, m - at); mut[at] = c; m++; /* insert */
+                default: memmove(mut + at + 1, mut + at, m - at); mut[at] = ch; m++; /* insert */
                 }
             }
-            mutants++;
-            mutants_taken += (size_t)agree(mut, m, &x);
+            here.mutants++;
+            here.taken += (size_t)agree(mut, m, &x);
         }
     }
-    pclose(fp);
+    assert_int_equal(pclose(fp), 0);
     scratch_free(&x);
-    assert_int_equal(lines, 3000);
-    print_message("%zu spangen lines; %zu of %zu mutants taken by span_fast()\n", lines, mutants_taken, mutants);
+    assert_int_equal(here.lines, 3000);
+    print_message("%-34s %zu lines; %zu of %zu mutants taken by span_fast()\n", what, here.lines,
+                  here.taken, here.mutants);
+    c->lines += here.lines;
+    c->mutants += here.mutants;
+    c->taken += here.taken;
+}
+
+/* spangen's lines in both layouts, compact and as Python writes them
+ * (python_spacing(), and python3's own json.dumps when there is one),
+ * then random mutations of all of them. */
+static void test_spangen_and_mutations(void **state)
+{
+    (void)state;
+    const char *gen = getenv("SPANGEN");
+    if (!gen || !*gen) skip();
+    /* json.dumps escapes non-ASCII text (ensure_ascii): some is added */
+    static const char dumps[] =
+        " | python3 -c 'import json, sys\n"
+        "for i, l in enumerate(sys.stdin):\n"
+        "    d = json.loads(l)\n"
+        "    if i % 2: d[\"attributes\"][\"note\"] = \"caf\\u00e9 \\U0001F600 \\\"q\\\" \\\\ /\\t\"\n"
+        "    if i % 3 == 0: d[\"status_message\"] = \"\\u20ac\\u0001\"\n"
+        "    print(json.dumps(d))'";
+    int python = system("python3 -c pass >/dev/null 2>&1") == 0;
+    mutation_count c = {0, 0, 0};
+    char cmd[800];
+    for (int tracagg = 0; tracagg <= 1; tracagg++) {
+        const char *fmt = tracagg ? "tracagg" : "spans";
+        char what[64];
+        snprintf(cmd, sizeof cmd, "'%s' --seed 11 --spans 3000 --format %s", gen, fmt);
+        snprintf(what, sizeof what, "spangen --format %s", fmt);
+        check_lines(what, cmd, 0, &c);
+        snprintf(what, sizeof what, "spangen --format %s, \", \" \": \"", fmt);
+        check_lines(what, cmd, 1, &c);
+        if (python) {
+            snprintf(cmd, sizeof cmd, "'%s' --seed 11 --spans 3000 --format %s%s", gen, fmt, dumps);
+            snprintf(what, sizeof what, "spangen --format %s | json.dumps", fmt);
+            check_lines(what, cmd, 0, &c);
+        } else {
+            print_message("no python3: json.dumps lines not checked\n");
+        }
+    }
+    print_message("in all: %zu lines; %zu of %zu mutants taken by span_fast()\n", c.lines, c.taken,
+                  c.mutants);
     /* Most mutants still parse (a changed digit, letter, ...): both kinds occur. */
-    if (mutants_taken == 0 || mutants_taken == mutants)
-        fail_msg("%zu of %zu mutants taken: the mutations test nothing", mutants_taken, mutants);
+    if (c.taken == 0 || c.taken == c.mutants)
+        fail_msg("%zu of %zu mutants taken: the mutations test nothing", c.taken, c.mutants);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_plain_lines_taken),
+        cmocka_unit_test(test_fast_values),
+        cmocka_unit_test(test_escapes_decoded),
         cmocka_unit_test(test_other_lines_declined),
         cmocka_unit_test(test_time_overflow_rejected),
         cmocka_unit_test(test_spangen_and_mutations),
