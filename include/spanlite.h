@@ -109,9 +109,11 @@ typedef struct sl_commit_info {
     const sl_source *source; /* the source being imported (sl_import_file: one for its path) */
     uint64_t records;        /* records this commit stored (new or duplicate) */
     uint64_t offset;         /* byte offset in the source (in a range's file: from the
-                                file's start) up to which every record is now in the
-                                warehouse or was rejected: resume reading there */
-    uint64_t line;           /* line (record number) of the last record covered */
+                                file's start; in gzip input: of the uncompressed bytes)
+                                up to which every record is now in the warehouse or
+                                was rejected: resume reading there */
+    uint64_t line;           /* line of the last record covered (0: workflow events,
+                                which carry none) */
 } sl_commit_info;
 /* Called after each COMMIT of an import that returned OK, in order; never for
  * a transaction that was rolled back.  Offsets only grow; after the last
