@@ -102,12 +102,33 @@ typedef void (*sl_reject_fn)(void *ctx, const char *source, uint64_t line,
 /* Called from time to time during an import with the running counters. */
 typedef void (*sl_progress_fn)(void *ctx, const sl_import_stats *so_far);
 
+typedef struct sl_source sl_source; /* where an import reads from: see Sources below */
+
+/* What one committed transaction of an import made durable. */
+typedef struct sl_commit_info {
+    const sl_source *source; /* the source being imported (sl_import_file: one for its path) */
+    uint64_t records;        /* records this commit stored (new or duplicate) */
+    uint64_t offset;         /* byte offset in the source (in a range's file: from the
+                                file's start; in gzip input: of the uncompressed bytes)
+                                up to which every record is now in the warehouse or
+                                was rejected: resume reading there */
+    uint64_t line;           /* line of the last record covered (0: workflow events,
+                                which carry none) */
+} sl_commit_info;
+/* Called after each COMMIT of an import that returned OK, in order; never for
+ * a transaction that was rolled back.  Offsets only grow; after the last
+ * commit of a successful import offset is the end of the input.  A record
+ * spread over lines, or one JSON document holding many records, is covered
+ * from its start: offset stays at that start until all of it is committed. */
+typedef void (*sl_commit_fn)(void *ctx, const sl_commit_info *commit);
+
 typedef struct sl_import_opts {
     const char *format;        /* "auto" (NULL), "spans", or another sl_formats() name */
     const char *const *csv_map;/* NULL-terminated "field=COLUMN" strings, for csv */
     sl_reject_fn on_reject;
     sl_progress_fn on_progress;
     void *ctx;                 /* passed to the callbacks */
+    sl_commit_fn on_commit;    /* or NULL */
 } sl_import_opts;
 
 /* ---- Opening and closing ---------------------------------------------- */
@@ -135,9 +156,56 @@ const char *sl_version(void);
 int sl_ingest_spans(sl_db *db, const sl_span *spans, size_t n, sl_import_stats *st);
 int sl_ingest_span(sl_db *db, const sl_span *span);
 
-/* Import a file ("-" for standard input; gzip is detected by its magic). */
+/* Import a file ("-" for standard input; gzip is detected by its magic).
+ * The same as sl_import_source() on sl_source_file(path). */
 int sl_import_file(sl_db *db, const char *path, const sl_import_opts *opts,
                    sl_import_stats *st);
+
+/* ---- Sources ---------------------------------------------------------- */
+/*
+ * A source says where an import reads and how messages name a position in
+ * it.  Creating one reads nothing (a file is opened by the import, and its
+ * failure is the import's error), so a source may be imported more than once.
+ * The constructors return NULL only when out of memory.
+ *
+ *   sl_source *src = sl_source_memory("spans/3@1042", msg, len);   // a Kafka message
+ *   sl_source_set_position(src, "%n, line %l");
+ *   rc = sl_import_source(db, src, &opts, &st);
+ *   sl_source_free(src);
+ */
+
+/* A file, or standard input for "-"; gzip is detected by its magic.  Named
+ * path ("<stdin>" for "-"). */
+sl_source *sl_source_file(const char *path);
+/* len bytes at buf, read as they are (not gzip), named name.  buf is borrowed:
+ * it must stay valid while the source is imported. */
+sl_source *sl_source_memory(const char *name, const void *buf, size_t len);
+/* At most length bytes of the plain file path from byte offset on (less if it
+ * ends first; SL_RANGE_END: to its end), named path.  Lines count from 1 at
+ * offset; commit offsets count from the file's start. */
+#define SL_RANGE_END UINT64_MAX
+sl_source *sl_source_range(const char *path, uint64_t offset, uint64_t length);
+void sl_source_free(sl_source *src);
+
+/* The name, as on_reject receives it. */
+const char *sl_source_name(const sl_source *src);
+/*
+ * How a position in the source is written in messages: form is copied, "%n"
+ * stands for the name, "%l" for the line (or record number), "%%" for "%".
+ * The default "%n:%l" gives FILE:LINE; a Kafka consumer may use "%n"
+ * ("topic/partition@offset"), a receiver "%n, line %l" ("POST /v1/traces
+ * from 127.0.0.1, line 3").  SL_OK, or SL_NOMEM.
+ */
+int sl_source_set_position(sl_source *src, const char *form);
+/* The position of line in src, written into buf (always NUL-terminated when
+ * n > 0); returns the length it needed, like snprintf. */
+size_t sl_source_where(const sl_source *src, uint64_t line, char *buf, size_t n);
+
+/* Import src, as sl_import_file() imports a file.  Rejects reach
+ * opts->on_reject with sl_source_name(src) and the line; fatal errors name
+ * the source in sl_errmsg(). */
+int sl_import_source(sl_db *db, sl_source *src, const sl_import_opts *opts,
+                     sl_import_stats *st);
 
 /* Names of the import formats, NULL-terminated. */
 const char *const *sl_formats(void);

@@ -281,12 +281,20 @@ int sl_export(sl_db *db, FILE *out, const sl_export_opts *opts, uint64_t *count)
     sl_export_out o = {out, SL_BUF_INIT, 0, NULL};
     trace_buf t = {NULL, 0, 0, {NULL, NULL}};
     sl_arena_init(&t.arena);
-    /* One read transaction: a consistent snapshot even while others import. */
-    sqlite3_exec(db->db, "BEGIN", NULL, NULL, NULL);
     resolver names;
-    int rc = resolver_init(&names, db->db) ? sl_db_fail(db, SL_ERROR, "export: %s", sqlite3_errmsg(db->db))
-                                           : prepare_export(db, opts, &st);
-    int begun = rc == SL_OK;
+    memset(&names, 0, sizeof names);
+    int rc = SL_OK, in_txn = 0, begun = 0;
+    /* One read transaction: a consistent snapshot even while others import.
+     * BEGIN fails inside the caller's own transaction: then stop, rather than
+     * read outside a snapshot and COMMIT the caller's work at the end. */
+    if (sqlite3_exec(db->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
+        rc = sl_db_fail(db, SL_ERROR, "export: BEGIN: %s", sqlite3_errmsg(db->db));
+        goto done;
+    }
+    in_txn = 1;
+    rc = resolver_init(&names, db->db) ? sl_db_fail(db, SL_ERROR, "export: %s", sqlite3_errmsg(db->db))
+                                       : prepare_export(db, opts, &st);
+    begun = rc == SL_OK;
     if (begun && ex->begin && ex->begin(&o)) rc = sl_db_fail(db, SL_IO, "export: write failed");
     int64_t cur = -1;
     const char *trace_id = NULL; /* of cur, in t.arena */
@@ -313,9 +321,15 @@ int sl_export(sl_db *db, FILE *out, const sl_export_opts *opts, uint64_t *count)
     if (begun && ex->end && ex->end(&o) && rc == SL_OK) rc = sl_db_fail(db, SL_IO, "export: write failed");
     if (rc == SL_OK && (sl_export_flush(&o) || fflush(out)))
         rc = sl_db_fail(db, SL_IO, "export: write failed");
+done:
     sqlite3_finalize(st);
     resolver_free(&names);
-    sqlite3_exec(db->db, "COMMIT", NULL, NULL, NULL);
+    /* Only reads happened: COMMIT ends the snapshot; if it fails, the
+     * transaction must not stay open on the handle. */
+    if (in_txn && sqlite3_exec(db->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+        if (rc == SL_OK) rc = sl_db_fail(db, SL_ERROR, "export: COMMIT: %s", sqlite3_errmsg(db->db));
+        sqlite3_exec(db->db, "ROLLBACK", NULL, NULL, NULL);
+    }
     sl_buf_free(&o.buf);
     free(t.spans);
     sl_arena_release(&t.arena);

@@ -147,14 +147,16 @@ int sl_ingest_spans(sl_db *db, const sl_span *spans, size_t n, sl_import_stats *
 {
     sl_import_stats local = {0};
     if (!st) st = &local;
-    for (size_t i = 0; i < n; i++) {
-        const char *why = sl_span_check(&spans[i]);
-        if (why) return sl_db_fail(db, SL_INVALID, "span %zu: %s", i, why);
-    }
-    pthread_mutex_lock(&db->mu);
+    pthread_mutex_lock(&db->mu); /* before db->err is written, by the checks too */
     int rc = SL_OK;
-    sl_store *s = sl_db_store(db);
-    if (!s) {
+    sl_store *s = NULL;
+    for (size_t i = 0; i < n && rc == SL_OK; i++) {
+        const char *why = sl_span_check(&spans[i]);
+        if (why) rc = sl_db_fail(db, SL_INVALID, "span %zu: %s", i, why);
+    }
+    if (rc != SL_OK) {
+        /* a span was invalid: nothing stored */
+    } else if (!(s = sl_db_store(db))) {
         rc = SL_ERROR;
     } else if (sl_store_begin(s) || sl_store_spans(s, spans, NULL, n, st) || sl_store_commit(s)) {
         sl_store_rollback(s);

@@ -1,8 +1,11 @@
 /*
- * base/source.c -- files, stdin and gzip behind one reader; see input.h.
+ * base/source.c -- files, stdin, gzip, memory buffers and byte ranges of files
+ * behind one reader; see source.h.
  *
  * zlib's gzread() reads plain files transparently, so compressed and plain
  * input take the same path and compression is recognised by magic bytes.
+ * A memory buffer and a byte range are read as they are (no gzip): the one
+ * is a message already in memory, the other the rest of a plain log.
  */
 #include "base/source.h"
 
@@ -19,8 +22,13 @@
 #define CHUNK (256u << 10)
 
 struct sl_input {
-    gzFile gz;
-    int fd;          /* the descriptor gz reads (gz owns it) */
+    gzFile gz;       /* a file or stdin, or NULL for the two kinds below */
+    int fd;          /* the descriptor gz reads (gz owns it); a range's own, or -1 */
+    const char *mem; /* a memory input's bytes (borrowed) ... */
+    uint64_t left;   /* ... or a range's: bytes not yet read from mem or fd */
+    uint64_t origin; /* offset in the underlying file of the first byte read */
+    uint64_t mark;   /* where the unit being decoded starts (sl_input_mark) */
+    int raw;         /* sl_input_read() has been called since the last line */
     char *name;
     char *buf;       /* buffered, decompressed bytes: [pos, end) unread */
     size_t pos, end, cap;
@@ -29,6 +37,23 @@ struct sl_input {
     uint64_t consumed;
     char err[256];
 };
+
+/* A new input named name with its buffer, reading nothing yet; NULL when
+ * out of memory. */
+static sl_input *input_new(const char *name)
+{
+    sl_input *in = calloc(1, sizeof *in);
+    if (!in) return NULL;
+    in->fd = -1;
+    in->cap = CHUNK;
+    in->name = strdup(name);
+    in->buf = malloc(CHUNK + 1);
+    if (!in->name || !in->buf) {
+        sl_input_free(in);
+        return NULL;
+    }
+    return in;
+}
 
 sl_input *sl_input_open(const char *path, char *err, size_t errlen)
 {
@@ -44,26 +69,58 @@ sl_input *sl_input_open(const char *path, char *err, size_t errlen)
         close(fd);
         return NULL;
     }
-    sl_input *in = calloc(1, sizeof *in);
-    if (in) in->name = strdup(is_stdin ? "<stdin>" : path);
-    if (in) in->buf = malloc(CHUNK + 1);
+    sl_input *in = input_new(is_stdin ? "<stdin>" : path);
     if (in) in->gz = gzdopen(fd, "rb");
-    if (in) in->fd = fd;
-    if (!in || !in->name || !in->buf || !in->gz) {
+    if (!in || !in->gz) {
         snprintf(err, errlen, "%s: out of memory", path);
-        if (in && !in->gz) close(fd);
+        close(fd);
         sl_input_free(in);
         return NULL;
     }
-    in->cap = CHUNK;
     gzbuffer(in->gz, CHUNK);
     return in;
+}
+
+sl_input *sl_input_memory(const char *name, const void *buf, size_t len, char *err, size_t errlen)
+{
+    sl_input *in = input_new(name);
+    if (!in) {
+        snprintf(err, errlen, "%s: out of memory", name);
+        return NULL;
+    }
+    in->mem = buf ? buf : "";
+    in->left = buf ? len : 0;
+    return in;
+}
+
+sl_input *sl_input_range(const char *path, uint64_t offset, uint64_t length, char *err,
+                         size_t errlen)
+{
+    sl_input *in = NULL;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || (offset > (uint64_t)INT64_MAX) ||
+        lseek(fd, (off_t)offset, SEEK_SET) == (off_t)-1) {
+        snprintf(err, errlen, "%s: %s", path, fd < 0 ? strerror(errno) : "cannot seek to the range");
+        goto fail;
+    }
+    if (!(in = input_new(path))) {
+        snprintf(err, errlen, "%s: out of memory", path);
+        goto fail;
+    }
+    in->fd = fd;
+    in->left = length;
+    in->origin = in->mark = offset;
+    return in;
+fail:
+    if (fd >= 0) close(fd);
+    return NULL;
 }
 
 void sl_input_free(sl_input *in)
 {
     if (!in) return;
     if (in->gz) gzclose(in->gz);
+    else if (in->fd >= 0) close(in->fd);
     free(in->name);
     free(in->buf);
     free(in);
@@ -72,11 +129,39 @@ void sl_input_free(sl_input *in)
 const char *sl_input_name(const sl_input *in) { return in->name; }
 const char *sl_input_error(const sl_input *in) { return in->err; }
 uint64_t sl_input_bytes(const sl_input *in) { return in->consumed; }
+uint64_t sl_input_origin(const sl_input *in) { return in->origin; }
+uint64_t sl_input_mark(const sl_input *in) { return in->mark; }
+
+/* A memory input's or a range's next bytes into buf.  Same results as gz_read. */
+static long plain_read(sl_input *in, char *buf, size_t cap)
+{
+    if (cap > in->left) cap = (size_t)in->left;
+    if (cap > INT_MAX) cap = INT_MAX;
+    long n = 0;
+    if (in->mem) {
+        memcpy(buf, in->mem, cap);
+        in->mem += cap;
+        n = (long)cap;
+    } else if (cap) {
+        ssize_t r;
+        do r = read(in->fd, buf, cap);
+        while (r < 0 && errno == EINTR);
+        if (r < 0) {
+            snprintf(in->err, sizeof in->err, "read error: %s", strerror(errno));
+            return -1;
+        }
+        n = (long)r;
+    }
+    in->left -= (uint64_t)n;
+    if (n == 0) in->eof = 1; /* the end of the range, or of a file shorter than it */
+    return n;
+}
 
 /* gzread() into buf, setting eof at the end.  Returns the byte count, 0 at
  * end of input, -1 on error (message in in->err). */
 static long gz_read(sl_input *in, char *buf, size_t cap)
 {
+    if (!in->gz) return plain_read(in, buf, cap);
     if (cap > INT_MAX) cap = INT_MAX;
     int n = gzread(in->gz, buf, (unsigned)cap);
     if (n < 0) {
@@ -157,6 +242,8 @@ int sl_input_line(sl_input *in, char **line, size_t *len, uint64_t *lineno)
         char *nl = memchr(start + scanned, '\n', in->end - in->pos - scanned);
         if (nl || (in->eof && in->end > in->pos)) {
             size_t n = nl ? (size_t)(nl - start) : in->end - in->pos;
+            in->mark = in->origin + in->consumed;
+            in->raw = 0;
             in->pos += n + (nl ? 1 : 0);
             in->consumed += n + (nl ? 1 : 0);
             if (n > 0 && start[n - 1] == '\r') n--;
@@ -180,6 +267,10 @@ int sl_input_line(sl_input *in, char **line, size_t *len, uint64_t *lineno)
 
 long sl_input_read(sl_input *in, char *buf, size_t cap)
 {
+    if (!in->raw) { /* a document read raw is a unit from here on */
+        in->raw = 1;
+        in->mark = in->origin + in->consumed;
+    }
     size_t held = in->end - in->pos;
     long n;
     if (held) { /* what a peek or a line read buffered comes first */

@@ -1,6 +1,8 @@
 /*
  * base/source.h -- a byte source for importers: a file, standard input ("-"), or
- * either of them gzip-compressed (detected by magic bytes, not by name).
+ * either of them gzip-compressed (detected by magic bytes, not by name); a
+ * buffer in memory (a Kafka message, a request body); or a byte range of a
+ * plain file (the rest of a grown log).  Every kind reads the same way.
  *
  * Line-oriented formats pull one line at a time with sl_input_line(); the
  * returned line lives in the input's buffer until the next call, so memory
@@ -21,6 +23,13 @@ typedef struct sl_input sl_input;
 
 /* Open path ("-" = stdin).  On failure returns NULL and writes a message to err. */
 sl_input *sl_input_open(const char *path, char *err, size_t errlen);
+/* Read len bytes at buf (borrowed: they must outlive the input) as they are,
+ * named name.  NULL when out of memory (message in err). */
+sl_input *sl_input_memory(const char *name, const void *buf, size_t len, char *err, size_t errlen);
+/* Read at most length bytes of the plain file path from byte offset on (less
+ * if the file ends first; UINT64_MAX: to its end).  NULL with a message in err. */
+sl_input *sl_input_range(const char *path, uint64_t offset, uint64_t length, char *err,
+                         size_t errlen);
 void sl_input_free(sl_input *in);
 
 /* Name for messages ("<stdin>" for "-"). */
@@ -100,6 +109,15 @@ int sl_window_more(sl_window *w, sl_input *in, size_t consumed);
 
 /* Uncompressed bytes consumed so far. */
 uint64_t sl_input_bytes(const sl_input *in);
+/* Offset in the underlying file of the input's first byte (a range's start;
+ * 0 for the other kinds). */
+uint64_t sl_input_origin(const sl_input *in);
+/* Where the unit now being decoded starts, as origin + bytes: the start of the
+ * line sl_input_line() returned last, or, once sl_input_read() has been
+ * called since, where those raw reads began (a document read raw can only be
+ * re-read from its start).  Every record handed over after this call comes
+ * from at or after the mark, which makes it a safe place to resume. */
+uint64_t sl_input_mark(const sl_input *in);
 const char *sl_input_error(const sl_input *in);
 
 #endif

@@ -14,6 +14,7 @@
 
 typedef struct import_ui {
     FILE *rejects;        /* --rejects, or NULL */
+    const sl_source *src; /* being imported: positions in messages */
     uint64_t shown;       /* reject messages printed */
     int progress;         /* stderr is a terminal */
     struct timespec last; /* last progress line */
@@ -24,8 +25,12 @@ static void on_reject(void *ctx, const char *source, uint64_t line, const char *
                       const char *record, size_t len)
 {
     import_ui *ui = ctx;
-    if (ui->shown < MAX_SHOWN)
-        fprintf(stderr, "%s:%llu: %s\n", source, (unsigned long long)line, reason);
+    (void)source; /* ui->src names it, in its own position form */
+    if (ui->shown < MAX_SHOWN) {
+        char where[1024];
+        sl_source_where(ui->src, line, where, sizeof where);
+        fprintf(stderr, "%s: %s\n", where, reason);
+    }
     else if (ui->shown == MAX_SHOWN)
         fprintf(stderr, "spanlite import: more rejects not shown%s\n",
                 ui->rejects ? " (all are in the rejects file)" : "");
@@ -85,6 +90,8 @@ int cmd_import(cli_ctx *ctx, int argc, char **argv)
     const char **maps = calloc((size_t)argc + 1, sizeof *maps);
     size_t nmaps = 0;
     int quiet = 0, c, status = EXIT_OK;
+    import_ui ui = {NULL, NULL, 0, cli_isatty(2), {0, 0}, 0};
+    sl_db *db = NULL;
     if (!maps) return EXIT_USAGE;
     while ((c = getopt_long(argc, argv, "f:r:m:qh", opts, NULL)) != -1) {
         switch (c) {
@@ -93,61 +100,62 @@ int cmd_import(cli_ctx *ctx, int argc, char **argv)
         case 'm':
             if (!strchr(optarg, '=')) {
                 cli_error("import", "--map wants FIELD=COLUMN, not '%s'", optarg);
-                free(maps);
-                return EXIT_USAGE;
+                status = EXIT_USAGE;
+                goto done;
             }
             maps[nmaps++] = optarg;
             break;
         case 'q': quiet = 1; break;
-        case 'h': usage(stdout); free(maps); return EXIT_OK;
-        default: usage(stderr); free(maps); return EXIT_USAGE;
+        case 'h': usage(stdout); goto done;
+        default: usage(stderr); status = EXIT_USAGE; goto done;
         }
     }
     int known = strcmp(format, "auto") == 0;
     for (const char *const *f = sl_formats(); *f && !known; f++) known = strcmp(*f, format) == 0;
     if (!known) {
         cli_error("import", "unknown format '%s' (see spanlite import --help)", format);
-        free(maps);
-        return EXIT_USAGE;
+        status = EXIT_USAGE;
+        goto done;
     }
-
-    import_ui ui = {NULL, 0, cli_isatty(2), {0, 0}, 0};
     if (rejects && !(ui.rejects = fopen(rejects, "a"))) {
         cli_error("import", "cannot open rejects file %s", rejects);
-        free(maps);
-        return EXIT_USAGE;
+        status = EXIT_USAGE;
+        goto done;
     }
-    sl_db *db = cli_open(ctx, 0);
-    if (!db) {
-        if (ui.rejects) fclose(ui.rejects);
-        free(maps);
-        return EXIT_USAGE;
+    if (!(db = cli_open(ctx, 0))) {
+        status = EXIT_USAGE;
+        goto done;
     }
-    sl_import_opts io = {format, maps, on_reject, on_progress, &ui};
+    sl_import_opts io = {format, maps, on_reject, on_progress, &ui, NULL};
     sl_import_stats total = {0};
     char *stdin_only[] = {"-", NULL};
     char **inputs = optind < argc ? argv + optind : stdin_only;
     int ninputs = optind < argc ? argc - optind : 1;
     for (int i = 0; i < ninputs; i++) {
         sl_import_stats st = {0};
-        int rc = sl_import_file(db, inputs[i], &io, &st);
+        sl_source *src = sl_source_file(inputs[i]);
+        ui.src = src;
+        int rc = src ? sl_import_source(db, src, &io, &st) : SL_NOMEM;
         if (ui.progress) fputs("\r\033[K", stderr);
         if (rc != SL_OK) {
-            cli_error("import", "%s", sl_errmsg(db));
+            cli_error("import", "%s", src ? sl_errmsg(db) : "out of memory");
             status = EXIT_USAGE;
         }
-        if (!quiet && ninputs > 1) summary(strcmp(inputs[i], "-") ? inputs[i] : "<stdin>", &st);
+        if (!quiet && ninputs > 1) summary(src ? sl_source_name(src) : inputs[i], &st);
+        sl_source_free(src);
+        ui.src = NULL;
         total.read += st.read;
         total.imported += st.imported;
         total.duplicates += st.duplicates;
         total.rejected += st.rejected;
     }
     if (!quiet) summary(ninputs > 1 ? "total" : (strcmp(inputs[0], "-") ? inputs[0] : "<stdin>"), &total);
+    if (status == EXIT_OK && total.rejected) status = EXIT_FAIL;
+done:
     if (ui.rejects && (fclose(ui.rejects) != 0 || ui.write_failed)) {
         cli_error("import", "writing the rejects file %s failed", rejects);
         status = EXIT_USAGE;
     }
-    if (status == EXIT_OK && total.rejected) status = EXIT_FAIL;
     sl_close(db);
     free(maps);
     return status;

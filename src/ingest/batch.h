@@ -21,6 +21,14 @@ typedef struct sl_batch {
     sl_event *events;     /* nevents used of ecap */
     size_t nevents, ecap;
     sl_arena arena;       /* owns the strings of spans[] and events[] */
+    /* Stamped by the parser thread when it hands the batch over (the queue's
+     * mutex then publishes them to the writer, which must read no other
+     * parser-side state): */
+    uint64_t read;        /* records seen by the parser up to here (progress) */
+    uint64_t bytes;       /* input bytes consumed up to here (progress) */
+    uint64_t resume;      /* offset from which a re-read misses nothing not in
+                             this or an earlier batch (sl_commit_info.offset) */
+    uint64_t last_line;   /* line of the batch's last record (0: none) */
 } sl_batch;
 
 sl_batch *sl_batch_new(void);

@@ -64,7 +64,7 @@ static sl_db *import_text(const char *text, const char *format, sl_import_stats 
     close(fd);
     sl_db *db = NULL;
     assert_int_equal(sl_open(":memory:", 0, &db), SL_OK);
-    sl_import_opts o = {format, NULL, NULL, NULL, NULL};
+    sl_import_opts o = {format, NULL, NULL, NULL, NULL, NULL};
     memset(st, 0, sizeof *st);
     int rc = sl_import_file(db, path, &o, st);
     unlink(path);
@@ -124,7 +124,7 @@ static void check_round_trip(sl_db *db, const char *format)
     fclose(f);
     sl_db *back = NULL;
     assert_int_equal(sl_open(":memory:", 0, &back), SL_OK);
-    sl_import_opts io = {format, NULL, NULL, NULL, NULL};
+    sl_import_opts io = {format, NULL, NULL, NULL, NULL, NULL};
     sl_import_stats st = {0};
     assert_int_equal(sl_import_file(back, path, &io, &st), SL_OK);
     unlink(path);
@@ -209,7 +209,7 @@ static sl_db *import_seen(const char *text, sl_import_stats *st, seen *rj)
     close(fd);
     sl_db *db = NULL;
     assert_int_equal(sl_open(":memory:", 0, &db), SL_OK);
-    sl_import_opts o = {"jaeger", NULL, on_reject, NULL, rj};
+    sl_import_opts o = {"jaeger", NULL, on_reject, NULL, rj, NULL};
     memset(st, 0, sizeof *st);
     memset(rj, 0, sizeof *rj);
     int rc = sl_import_file(db, path, &o, st);

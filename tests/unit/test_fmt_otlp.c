@@ -249,7 +249,7 @@ static sl_db *import_path(const char *path, const char *format, rejects *rj, sl_
 {
     sl_db *db = NULL;
     assert_int_equal(sl_open(":memory:", 0, &db), SL_OK);
-    sl_import_opts o = {format, NULL, on_reject, NULL, rj};
+    sl_import_opts o = {format, NULL, on_reject, NULL, rj, NULL};
     memset(rj, 0, sizeof *rj);
     memset(st, 0, sizeof *st);
     int rc = sl_import_file(db, path, &o, st);

@@ -118,7 +118,7 @@ static void on_reject(void *ctx, const char *source, uint64_t line, const char *
 /* Import path into db collecting rejects; fails the test unless rc is want. */
 static void import(sl_db *db, const char *path, rejects *rj, sl_import_stats *st, int want)
 {
-    sl_import_opts o = {NULL, NULL, on_reject, NULL, rj};
+    sl_import_opts o = {NULL, NULL, on_reject, NULL, rj, NULL};
     memset(rj, 0, sizeof *rj);
     memset(st, 0, sizeof *st);
     int rc = sl_import_file(db, path, &o, st);
@@ -616,7 +616,7 @@ static void test_import_errors(void **state)
     /* An unknown format name. */
     path_in(f, "one.jsonl", p, sizeof p);
     write_file(p, L1 "\n", strlen(L1) + 1);
-    sl_import_opts o = {"no-such-format", NULL, NULL, NULL, NULL};
+    sl_import_opts o = {"no-such-format", NULL, NULL, NULL, NULL, NULL};
     assert_int_equal(sl_import_file(db, p, &o, &st), SL_INVALID);
     assert_int_equal(q_int(db, "SELECT count(*) FROM spans"), 0);
     /* An empty file imports nothing, successfully. */

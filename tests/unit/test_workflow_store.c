@@ -75,7 +75,7 @@ static int teardown(void **state)
 
 static sl_import_stats import(fixture *f)
 {
-    sl_import_opts o = {"workflow", NULL, NULL, NULL, NULL};
+    sl_import_opts o = {"workflow", NULL, NULL, NULL, NULL, NULL};
     sl_import_stats st = {0};
     assert_int_equal(sl_import_file(f->db, f->input, &o, &st), SL_OK);
     return st;

@@ -17,26 +17,6 @@
 
 #ifndef TESTUTIL_PREFIX
 #define TESTUTIL_PREFIX "test"
-/* Rejects seen by an import (sl_import_opts.on_reject with ctx = a rejects *). */
-typedef struct rejects {
-    int n;
-    uint64_t lines[16];
-    char reasons[16][128];
-    char records[16][256];
-} rejects;
-
-static inline void on_reject(void *ctx, const char *source, uint64_t line, const char *reason,
-                             const char *record, size_t len)
-{
-    (void)source;
-    rejects *r = ctx;
-    if (r->n >= 16) return;
-    r->lines[r->n] = line;
-    snprintf(r->reasons[r->n], sizeof r->reasons[0], "%s", reason);
-    snprintf(r->records[r->n], sizeof r->records[0], "%.*s", (int)len, record);
-    r->n++;
-}
-
 #endif
 
 static char tmpdir[512];
