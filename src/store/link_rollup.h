@@ -27,7 +27,7 @@
  * Its rebuild recomputes link_hour from every span: the 004 migration's
  * backfill through SQL link_rollup_rebuild() (sql/rebuild.c), and a
  * repair tool.  A row's sketch after a relink may keep an extreme of a
- * call taken back, to within the sketch's accuracy (analysis/stats.c
+ * call taken back, to within the sketch's accuracy (analysis/sketch.c
  * skFixBounds); its buckets and counts are exact.
  */
 #ifndef SL_LINK_ROLLUP_H

@@ -1,6 +1,6 @@
 /*
  * test_fmt_otlp.c -- attrs.c (OTLP AnyValue <-> stored JSON, the document
- * scanner), input.c's window, and the OTLP format through the public API
+ * scanner), base/source.c's window, and the OTLP format through the public API
  * (sl_open(":memory:") and sl_import_file()).
  *
  * formats/otlp.c is compiled into this test with a 16-byte window chunk
@@ -352,7 +352,7 @@ static void test_detect(void **state)
     assert_int_equal(sl_format_otlp.detect(jaeger, strlen(jaeger)), 0);
 }
 
-/* ---- input.c's window ---- */
+/* ---- base/source.c's window ---- */
 
 static void test_window(void **state)
 {

@@ -1,5 +1,5 @@
 /*
- * test_stats.c -- the statistical SQL functions of stats.c, through SQL on an
+ * test_stats.c -- the statistical SQL functions of sql/stats.c, through SQL on an
  * in-memory database.
  *
  * Golden values: SQLite's own test/percentile.test (percentile-1.x and the
