@@ -5,16 +5,26 @@
  *
  * The semantics are those of Jaeger UI (jaegertracing/jaeger-ui,
  * packages/jaeger-ui/src/components/TracePage/CriticalPath/index.ts and
- * utils/{cpspan,sanitizeOverFlowingChildren,findLastFinishingChildSpan}.ts).
+ * utils/{cpspan,getChildOfSpans,sanitizeOverFlowingChildren,
+ * findLastFinishingChildSpan}.ts; the children lists come from
+ * getTraceSpanIdsAsTree in packages/jaeger-ui/src/selectors/trace.tsx).
  * Numbered so that the code can cite them:
  *
+ *   R0 Order.  nodes[] is the trace in arrival order, the order in which
+ *      its spans were delivered (in a warehouse: span rowid, the order of
+ *      import).  getTraceSpanIdsAsTree pushes each span onto its parent's
+ *      children in delivery order and then sorts every children list by
+ *      start time with JavaScript's stable sort, so spans that start at the
+ *      same instant keep their delivery order; here "start order" is
+ *      (start_ns, position in nodes[]) everywhere: children, roots and the
+ *      spans sharing one id.  Span ids never decide.
  *   R1 Tree.  A span's parent is the span whose id is its parent_span_id.
  *      Spans sharing one id (Zipkin shared client/server halves) are handled
  *      as Jaeger's DeduplicateClientServerSpanIDs adjuster does: a "server
  *      half" (shared flag set, or kind SERVER when a CLIENT span has the same
  *      id) becomes the child of the client half, and children naming that id
  *      attach to the server half.  With several candidates the first one in
- *      (start, span_id) order wins; a span never becomes its own parent.
+ *      start order (R0) wins; a span never becomes its own parent.
  *   R2 Roots.  Every top-level span (no parent id, or a parent id that is
  *      not in the trace) is a root, as trace.rootSpans is upstream; roots
  *      are walked one after another in start order and their sections
@@ -29,7 +39,11 @@
  *      parent's interval.
  *   R5 From a span's end, the last-finishing child takes the path; the gap
  *      between that child's end and the span's end belongs to the span.
- *      Ties go to the child that starts first (then lower span_id).
+ *      Ties (children whose clamped ends are equal) go to the child met
+ *      first in start order (R0): findLastFinishingChildSpan walks
+ *      childSpanIDs in that order and replaces its pick only on a strictly
+ *      later end.  So an earlier start wins, and at equal starts the span
+ *      delivered first.
  *   R6 Back at the parent after a child, the next child must finish
  *      strictly before the returning child starts; the gap up to that start
  *      again belongs to the parent.  With no such child the path runs to the
@@ -106,15 +120,17 @@ static void merge_sort(const sl_cp_work *w, uint32_t *a, uint32_t *tmp, uint32_t
     if (src != a) memcpy(a, src, sizeof *a * n);
 }
 
-/* Start order: start time, then span id (input position by stability). */
+/* Start order: start time, then arrival order (the position in nodes[]), as
+ * Jaeger UI's stable sort of each node's children by start time leaves
+ * them (R0). */
 static int cmp_start(const sl_cp_work *w, uint32_t a, uint32_t b)
 {
     const sl_cp_node *x = &w->nodes[a], *y = &w->nodes[b];
     if (x->start_ns != y->start_ns) return x->start_ns < y->start_ns ? -1 : 1;
-    return strcmp(x->span_id, y->span_id);
+    return (a > b) - (a < b);
 }
 
-/* R5 order: clamped end descending, then start order. */
+/* R5 order: clamped end descending, then start order (R0). */
 static int cmp_lfc(const sl_cp_work *w, uint32_t a, uint32_t b)
 {
     if (w->ce[a] != w->ce[b]) return w->ce[a] > w->ce[b] ? -1 : 1;

@@ -58,7 +58,9 @@ int sl_cp_work_run(sl_cp_work *w, const sl_cp_node *nodes, size_t n,
                    const sl_cp_section **out, size_t *nout);
 
 /*
- * One-shot form.  Compute the critical path of the n spans of one trace.  On SL_OK, *out
+ * One-shot form.  Compute the critical path of the n spans of one trace,
+ * nodes[] in arrival order (the order the trace's spans were delivered:
+ * ties of start time keep it, R0 of critical_path.c).  On SL_OK, *out
  * holds *nout sections in Jaeger UI's order (each root's path from its end
  * back to its start, roots by start time) and is released with
  * sl_critical_path_free(); *out is NULL when there are no sections.

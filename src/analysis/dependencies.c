@@ -4,16 +4,25 @@
  * Zipkin's DependencyLinker builds a span tree per trace and reads links off
  * it.  The rules, numbered for the code to cite (Zipkin file in brackets):
  *
- *   R1 Merge [Trace.merge].  Spans are ordered by (id, shared last, client
- *      first, service) and consecutive spans with one id, the same shared
- *      flag and compatible services (equal, or one unknown) are parts of one
- *      span: merged, missing fields filled from the later part, errors
- *      or'ed.  A SERVER span following a CLIENT with its id is marked
- *      shared; a shared span without a parent id takes the client's.
+ *   The local endpoint of a span is (service, ipv4, ipv6, port), each
+ *   possibly unknown (0 / NULL); with all four unknown it is Zipkin's null
+ *   endpoint.
+ *   R1 Merge [Trace.merge, CLEANUP_COMPARATOR, EndpointTracker].  Spans are
+ *      ordered by (id, shared last, client first, endpoint: the null
+ *      endpoint first, then service, ipv4, ipv6, unknown last in each) and
+ *      consecutive spans with one id, the same shared flag and compatible
+ *      local endpoints (each of the four fields equal or unknown on one
+ *      side, against what the parts merged so far know) are parts of one
+ *      span: merged, missing fields (endpoint fields included) filled from
+ *      the later part, errors or'ed.  So shared SERVER spans with one id
+ *      on different hosts (one service, other ipv4/ipv6/port) stay apart
+ *      and each makes its link.  A SERVER span following a CLIENT with its
+ *      id is marked shared; a shared span without a parent id takes the
+ *      client's.
  *   R2 Tree [SpanNode.Builder].  A shared span is the child of the client
- *      with its id.  A span whose parent id names a shared span on the
- *      span's own service hangs under that shared span, else under the
- *      span with that id.  The first parentless span (in R1 order) is the
+ *      with its id.  A span whose parent id names a shared span with the
+ *      span's own local endpoint (all four fields equal) hangs under that
+ *      shared span, else under the span with that id.  The first parentless span (in R1 order) is the
  *      root; other parentless spans and spans whose parent is missing hang
  *      under it, or under a synthetic root when no span is parentless.
  *      Zipkin throws on a span that would be its own parent; such a span is
@@ -72,11 +81,12 @@ typedef struct dep_agg {
     size_t ndur, cap;
 } dep_agg;
 
-/* A key of the span tree: (span id, shared, service); see R2. */
+/* A key of the span tree: (span id, shared, local endpoint); see R2.  The
+ * endpoint is that of a span (ep), NULL for the null endpoint. */
 typedef struct dep_key {
     const char *id;
     uint64_t hash;
-    uint32_t svc;
+    const sl_dep_span *ep;
     uint32_t shared;
 } dep_key;
 
@@ -210,7 +220,37 @@ static int zkind(int kind)
 
 static int has_text(const char *s) { return s && *s; }
 
-/* Trace.CLEANUP_COMPARATOR on input indices; ties keep input order. */
+/* The span has a local endpoint (not Zipkin's null one). */
+static int has_endpoint(const sl_dep_span *x)
+{
+    return x->service || has_text(x->ipv4) || has_text(x->ipv6) || x->port > 0;
+}
+
+/* Trace.nullSafeCompareTo: unknown last. */
+static int cmp_text_unknown_last(const char *a, const char *b)
+{
+    if (!has_text(a)) return has_text(b) ? 1 : 0;
+    if (!has_text(b)) return -1;
+    return strcmp(a, b);
+}
+
+/* The same local endpoint (SharedKey's Endpoint.equals); NULL is the null one. */
+static int same_text(const char *a, const char *b)
+{
+    if (!has_text(a) || !has_text(b)) return !has_text(a) && !has_text(b);
+    return strcmp(a, b) == 0;
+}
+
+static int same_endpoint(const sl_dep_span *x, const sl_dep_span *y)
+{
+    if (!x || !y) return !x && !y;
+    return x->service == y->service && same_text(x->ipv4, y->ipv4) && same_text(x->ipv6, y->ipv6) &&
+           (x->port > 0 ? x->port : 0) == (y->port > 0 ? y->port : 0);
+}
+
+/* Trace.CLEANUP_COMPARATOR on input indices; ties keep input order.
+ * Services compare by the caller's ids, Zipkin's by name: the order only
+ * decides which parts are adjacent among compatible ones. */
 static int cmp_cleanup(const sl_dep_span *s, uint32_t a, uint32_t b)
 {
     const sl_dep_span *x = &s[a], *y = &s[b];
@@ -221,11 +261,15 @@ static int cmp_cleanup(const sl_dep_span *s, uint32_t a, uint32_t b)
         int xc = zkind(x->kind) == SL_KIND_CLIENT, yc = zkind(y->kind) == SL_KIND_CLIENT;
         if (xc != yc) return xc ? -1 : 1;
     }
-    if (x->service != y->service) {
-        if (!x->service) return -1; /* unknown endpoints first */
-        if (!y->service) return 1;
+    int xe = has_endpoint(x), ye = has_endpoint(y);
+    if (xe != ye) return xe ? 1 : -1; /* null endpoints first */
+    if (xe && x->service != y->service) {
+        if (!x->service) return 1; /* unknown service last */
+        if (!y->service) return -1;
         return x->service < y->service ? -1 : 1;
     }
+    if (xe && (c = cmp_text_unknown_last(x->ipv4, y->ipv4)) != 0) return c;
+    if (xe && (c = cmp_text_unknown_last(x->ipv6, y->ipv6)) != 0) return c;
     return a < b ? -1 : a > b;
 }
 
@@ -254,6 +298,9 @@ static void merge_into(sl_dep_span *x, const sl_dep_span *y)
     if (!has_text(x->parent_span_id)) x->parent_span_id = y->parent_span_id;
     if (!zkind(x->kind)) x->kind = y->kind;
     if (!x->service) x->service = y->service;
+    if (!has_text(x->ipv4)) x->ipv4 = y->ipv4;
+    if (!has_text(x->ipv6)) x->ipv6 = y->ipv6;
+    if (x->port <= 0) x->port = y->port;
     if (!x->remote_service) x->remote_service = y->remote_service;
     if (!x->duration_ns) x->duration_ns = y->duration_ns;
     x->error = x->error || y->error;
@@ -267,13 +314,20 @@ static void merge_trace(sl_deps *d, const sl_dep_span *s, uint32_t n)
     uint32_t m = 0;
     for (uint32_t i = 0; i < n; i++) {
         sl_dep_span cur = s[d->order[i]];
-        uint32_t svc = cur.service; /* EndpointTracker */
+        /* EndpointTracker: what the parts merged so far know of the endpoint */
+        sl_dep_span ep = cur;
         while (i + 1 < n) {
             const sl_dep_span *next = &s[d->order[i + 1]];
             if (strcmp(next->span_id, cur.span_id) != 0) break;
             if (!cur.shared != !next->shared) break;
-            if (svc && next->service && svc != next->service) break;
-            if (!svc) svc = next->service;
+            if (ep.service && next->service && ep.service != next->service) break;
+            if (has_text(ep.ipv4) && has_text(next->ipv4) && strcmp(ep.ipv4, next->ipv4) != 0) break;
+            if (has_text(ep.ipv6) && has_text(next->ipv6) && strcmp(ep.ipv6, next->ipv6) != 0) break;
+            if (ep.port > 0 && next->port > 0 && ep.port != next->port) break;
+            if (!ep.service) ep.service = next->service;
+            if (!has_text(ep.ipv4)) ep.ipv4 = next->ipv4;
+            if (!has_text(ep.ipv6)) ep.ipv6 = next->ipv6;
+            if (ep.port <= 0) ep.port = next->port;
             merge_into(&cur, next);
             i++;
         }
@@ -291,11 +345,18 @@ static void merge_trace(sl_deps *d, const sl_dep_span *s, uint32_t n)
 
 /* ---- R2: the span tree -------------------------------------------------- */
 
-/* Key index of (id, shared, svc); created when create, else NONE if absent. */
-static uint32_t key_find(sl_deps *d, const char *id, int shared, uint32_t svc, int create)
+static uint64_t hash_text(const char *s) { return has_text(s) ? hash_id(s) : 0; }
+
+/* Key index of (id, shared, local endpoint of ep, NULL: the null one);
+ * created when create, else NONE if absent.  Unshared keys are the id alone. */
+static uint32_t key_find(sl_deps *d, const char *id, int shared, const sl_dep_span *ep, int create)
 {
-    if (!shared) svc = 0;
-    uint64_t h0 = hash_id(id) ^ sl_hash_mix64((uint64_t)svc << 1 | (shared != 0));
+    if (!shared || (ep && !has_endpoint(ep))) ep = NULL;
+    uint64_t eh = 0;
+    if (ep)
+        eh = sl_hash_mix64(((uint64_t)ep->service << 20 | (uint64_t)(ep->port > 0 ? ep->port : 0)) ^
+                           hash_text(ep->ipv4) ^ sl_hash_mix64(hash_text(ep->ipv6) + 1));
+    uint64_t h0 = hash_id(id) ^ sl_hash_mix64(eh << 1 | (shared != 0));
     uint32_t mask = d->kmask;
     for (uint32_t h = (uint32_t)h0 & mask;; h = (h + 1) & mask) {
         uint32_t k = d->kslots[h];
@@ -304,7 +365,7 @@ static uint32_t key_find(sl_deps *d, const char *id, int shared, uint32_t svc, i
             k = d->nkeys++;
             d->keys[k].id = id;
             d->keys[k].hash = h0;
-            d->keys[k].svc = svc;
+            d->keys[k].ep = ep;
             d->keys[k].shared = shared != 0;
             d->s2p_has[k] = 0;
             d->k2n[k] = NONE;
@@ -312,7 +373,7 @@ static uint32_t key_find(sl_deps *d, const char *id, int shared, uint32_t svc, i
             return k;
         }
         const dep_key *x = &d->keys[k];
-        if (x->hash == h0 && x->svc == svc && x->shared == (uint32_t)(shared != 0) &&
+        if (x->hash == h0 && x->shared == (uint32_t)(shared != 0) && same_endpoint(x->ep, ep) &&
             strcmp(x->id, id) == 0)
             return k;
     }
@@ -324,11 +385,11 @@ static void index_spans(sl_deps *d)
         const sl_dep_span *s = &d->m[i];
         uint32_t idk, pk;
         if (s->shared) {
-            idk = key_find(d, s->span_id, 1, s->service, 1);
-            pk = key_find(d, s->span_id, 0, 0, 1);
+            idk = key_find(d, s->span_id, 1, s, 1);
+            pk = key_find(d, s->span_id, 0, NULL, 1);
         } else {
-            idk = key_find(d, s->span_id, 0, 0, 1);
-            pk = has_text(s->parent_span_id) ? key_find(d, s->parent_span_id, 0, 0, 1) : NONE;
+            idk = key_find(d, s->span_id, 0, NULL, 1);
+            pk = has_text(s->parent_span_id) ? key_find(d, s->parent_span_id, 0, NULL, 1) : NONE;
         }
         d->s2p_has[idk] = 1;
         d->s2p[idk] = pk;
@@ -341,19 +402,19 @@ static void process_spans(sl_deps *d)
     for (uint32_t i = 0; i < d->nm; i++) {
         const sl_dep_span *s = &d->m[i];
         int shared = s->shared != 0;
-        uint32_t key = key_find(d, s->span_id, shared, s->service, 1);
-        uint32_t noep = s->service ? key_find(d, s->span_id, shared, 0, 1) : key;
+        uint32_t key = key_find(d, s->span_id, shared, s, 1);
+        uint32_t noep = has_endpoint(s) ? key_find(d, s->span_id, shared, NULL, 1) : key;
         uint32_t parent = NONE;
         if (shared) {
-            parent = key_find(d, s->span_id, 0, 0, 1);
+            parent = key_find(d, s->span_id, 0, NULL, 1);
         } else if (has_text(s->parent_span_id)) {
-            uint32_t cand = key_find(d, s->parent_span_id, 1, s->service, 0);
+            uint32_t cand = key_find(d, s->parent_span_id, 1, s, 0);
             if (cand != NONE && d->s2p_has[cand]) {
                 d->s2p_has[noep] = 1;
                 d->s2p[noep] = cand;
                 parent = cand;
             } else {
-                parent = key_find(d, s->parent_span_id, 0, 0, 1);
+                parent = key_find(d, s->parent_span_id, 0, NULL, 1);
             }
         }
         if (parent == NONE && d->root == NONE) {
@@ -520,12 +581,12 @@ static int link_kindless(sl_deps *d, const sl_dep_span *s, uint32_t n)
 {
     /* id -> first span with it, through the key table (keys are not shared). */
     for (uint32_t i = 0; i < n; i++) {
-        uint32_t k = key_find(d, s[i].span_id, 0, 0, 1);
+        uint32_t k = key_find(d, s[i].span_id, 0, NULL, 1);
         if (d->k2n[k] == NONE) d->k2n[k] = i;
     }
     for (uint32_t i = 0; i < n; i++) {
         if (!has_text(s[i].parent_span_id)) continue;
-        uint32_t k = key_find(d, s[i].parent_span_id, 0, 0, 0);
+        uint32_t k = key_find(d, s[i].parent_span_id, 0, NULL, 0);
         if (k == NONE) continue;
         uint32_t p = d->k2n[k];
         if (p == i || !s[p].service || !s[i].service || s[p].service == s[i].service) continue;

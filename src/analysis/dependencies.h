@@ -44,6 +44,12 @@ typedef struct sl_dep_span {
     int error;                  /* nonzero: the span failed (Zipkin's "error" tag) */
     int shared;                 /* nonzero: Zipkin server half sharing its client's id */
     int64_t duration_ns;
+    /* The rest of the local endpoint (Zipkin's localEndpoint ipv4, ipv6,
+     * port): NULL / 0 when absent or unknown.  Spans sharing an id are kept
+     * apart, and children placed, by the whole endpoint (R1, R2).  A caller
+     * that leaves them NULL/0 gets the rules on the service alone. */
+    const char *ipv4, *ipv6;
+    int port;
 } sl_dep_span;
 
 /* One edge of the graph with the latency of its calls (see dependencies.c, R10). */

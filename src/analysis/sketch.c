@@ -16,15 +16,25 @@
  *       store collapsed.  With A = 0.01, 2048 buckets span a ratio of 6e17
  *       between the smallest and the largest magnitude (1 ns to 19 years),
  *       so durations do not collapse in practice.
- *  (13) The guarantee.  Of the n values of a sketch in ascending order,
- *       sketch_quantile(B,Q) estimates the value v of 0-based rank
- *       r = floor(Q*(n-1)) (the lower of the two ranks percentile_cont
- *       interpolates between).  Rank 0 and rank n-1 give the exact minimum
- *       and maximum.  Otherwise the estimate e satisfies |e - v| <= A*|v|
- *       whenever v lies above the collapsed range of its store (up to the
- *       rounding of log() for a v on a bucket boundary, about 1e-15
- *       relative); a v with |v| < DBL_MIN gives e = 0.  Estimates are
- *       clamped to [minimum, maximum], which never moves them away from v.
+ *  (13) The guarantee.  Of the n values of a sketch in ascending order
+ *       v[0..n-1], the estimate of rank r is the value its bucket stands for
+ *       (rank 0 and rank n-1: the exact minimum and maximum), and satisfies
+ *       |e[r] - v[r]| <= A*|v[r]| whenever v[r] lies above the collapsed
+ *       range of its store (up to the rounding of log() for a value on a
+ *       bucket boundary, about 1e-15 relative); a v[r] with |v[r]| < DBL_MIN
+ *       gives e[r] = 0.  Estimates are clamped to [minimum, maximum], which
+ *       never moves them away from v[r].  sketch_quantile(B,Q) answers as
+ *       percentile_cont() does (sql/stats.c, Requirement 7), on the
+ *       estimates: with ix = Q*(n-1) and i = floor(ix), e[i] +
+ *       (e[i+1]-e[i])*(ix-i), or e[i] when ix is whole; the percentile P of
+ *       sl_sketch_blob_percentile() is the same with ix = P*(n-1)*0.01.  So
+ *       the answer x' and the exact interpolation x = v[i] +
+ *       (v[i+1]-v[i])*(ix-i) satisfy, with f = ix-i,
+ *           |x' - x| <= (1-f)*A*|v[i]| + f*A*|v[i+1]|,
+ *       which is A*|x| when v[i] and v[i+1] have the same sign (durations:
+ *       both >= 0): for n = 1 and 2 as for any n, and exact at Q = 0 and 1.
+ *       (Before this rule sketch_quantile() answered e[floor(ix)]: 10 for
+ *       the p99 of {10, 100}, where percentile() says 99.1.)
  *  (14) Merging is exact: bucket counts add, and what collapses depends only
  *       on the union's extreme buckets, so merging the sketches of any
  *       partition of a set of values gives a sketch whose encoding is
@@ -321,12 +331,26 @@ static double skClamp(const Sketch *sk, double v)
 
 static double skValueAtRank(const Sketch *sk, uint64_t r);
 
-/* Requirement 13: estimate the value of rank floor(q*(n-1)). */
-static double skQuantile(const Sketch *sk, double q)
+/* Requirement 13: the estimate at fractional rank ix (0 <= ix <= n-1),
+ * interpolated between the estimates of ranks floor(ix) and floor(ix)+1 as
+ * percentile() interpolates exact values (sql/stats.c, Requirement 7).  The
+ * one definition behind sketch_quantile() and sl_sketch_blob_percentile(). */
+static double skAtFractionalRank(const Sketch *sk, double ix)
 {
     uint64_t n = sk->nCount;
-    double rank = floor(q * (double)(n - 1));
-    return skValueAtRank(sk, rank >= (double)(n - 1) ? n - 1 : (uint64_t)rank);
+    if (!(ix > 0)) return skValueAtRank(sk, 0);
+    if (ix >= (double)(n - 1)) return skValueAtRank(sk, n - 1);
+    uint64_t i = (uint64_t)ix;
+    double lo = skValueAtRank(sk, i);
+    double frac = ix - (double)i;
+    if (frac == 0.0) return lo;
+    return lo + (skValueAtRank(sk, i + 1) - lo) * frac;
+}
+
+/* Quantile q (0..1): fractional rank q*(n-1). */
+static double skQuantile(const Sketch *sk, double q)
+{
+    return skAtFractionalRank(sk, q * (double)(sk->nCount - 1));
 }
 
 /* Estimate of the value of 0-based rank r (< nCount). */
@@ -586,13 +610,8 @@ int sl_sketch_blob_percentile(const void *blob, size_t n, double p, double *out)
     Sketch sk;
     int rc = skDecode(blob, n, &sk);
     if (rc == SQLITE_OK && sk.nCount == 0) rc = SQLITE_EMPTY;
-    if (rc == SQLITE_OK) {
-        double idx = p / 100.0 * (double)(sk.nCount - 1);
-        uint64_t lo = (uint64_t)idx;
-        double frac = idx - (double)lo;
-        *out = skValueAtRank(&sk, lo);
-        if (frac > 0 && lo + 1 < sk.nCount) *out += frac * (skValueAtRank(&sk, lo + 1) - *out);
-    }
+    /* ix as percentile() computes it: P*(N-1)*0.01 */
+    if (rc == SQLITE_OK) *out = skAtFractionalRank(&sk, p * (double)(sk.nCount - 1) * 0.01);
     skFree(&sk);
     return rc;
 }

@@ -57,12 +57,13 @@ int sl_sketch_merge_blob(sl_sketch *s, const void *blob, size_t n);
 
 uint64_t sl_sketch_count(const sl_sketch *s);
 double sl_sketch_alpha(const sl_sketch *s);
-/* Estimate of the value of rank floor(q*(n-1)), q in 0..1, of a sketch of
- * n >= 1 values (Requirement 13). */
+/* Quantile q (0..1) of a sketch of n >= 1 values: the estimates of ranks
+ * floor(q*(n-1)) and the next, interpolated as percentile_cont() interpolates
+ * exact values (Requirement 13 of sketch.c states the error bound). */
 double sl_sketch_quantile(const sl_sketch *s, double q);
-/* Percentile p (0..100) of a sketch BLOB, interpolated between the
- * estimates of the two closest ranks the way percentile() interpolates
- * exact values, so each stays within the relative accuracy.  SQLITE_EMPTY
+/* Percentile p (0..100) of a sketch BLOB: the same definition as
+ * sl_sketch_quantile() with the fractional rank p*(n-1)*0.01 that
+ * percentile() uses.  SQLITE_EMPTY
  * for an empty sketch, SQLITE_CORRUPT for a BLOB that is not a sketch. */
 int sl_sketch_blob_percentile(const void *blob, size_t n, double p, double *out);
 

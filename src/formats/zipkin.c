@@ -8,10 +8,11 @@
  *   name                    -> operation ("" when absent)
  *   kind                    -> kind (absent: unspecified)
  *   timestamp, duration     -> start_ns, duration_ns (microseconds * 1000, exact)
- *   localEndpoint           -> service = serviceName ("unknown" when absent);
+ *   localEndpoint           -> service = serviceName, lower-cased as Zipkin's
+ *                              Endpoint builder does ("unknown" when absent);
  *                              resource {"service.name", "network.local.address",
  *                              "network.local.port", "zipkin.local_ipv6"}
- *   remoteEndpoint          -> remote_service = serviceName; attributes
+ *   remoteEndpoint          -> remote_service = serviceName (lower-cased); attributes
  *                              "network.peer.address", "network.peer.port",
  *                              "zipkin.remote_ipv6"
  *   tags                    -> attributes, every value a JSON string
@@ -205,10 +206,23 @@ static const char *zk_id(cJSON *obj, const char *key, const char **why, const ch
     return it->valuestring;
 }
 
+/* An endpoint's serviceName, lower-cased in place as Zipkin's
+ * Endpoint.Builder does (toLowerCase(Locale.ROOT)), so "stLogin" and
+ * "stlogin" are one service.  ASCII letters only: other characters are
+ * kept as given.  NULL when absent or not a string. */
+static const char *zk_service_name(const cJSON *ep)
+{
+    cJSON *it = sl_json_get(ep, "serviceName");
+    if (!cJSON_IsString(it)) return NULL;
+    for (char *c = it->valuestring; *c; c++)
+        if (*c >= 'A' && *c <= 'Z') *c = (char)(*c - 'A' + 'a');
+    return it->valuestring;
+}
+
 /* localEndpoint -> service and the resource object. */
 static void zk_local_endpoint(zk_dec *d, const cJSON *ep, sl_span *sp)
 {
-    const char *svc = sl_json_str(ep, "serviceName");
+    const char *svc = zk_service_name(ep);
     const char *v4 = sl_json_str(ep, "ipv4"), *v6 = sl_json_str(ep, "ipv6");
     const cJSON *port = sl_json_get(ep, "port");
     int first = 1;
@@ -271,7 +285,7 @@ static const char *zk_tags(zk_dec *d, const cJSON *tags, sl_span *sp, int *first
 static void zk_remote_endpoint(zk_dec *d, const cJSON *ep, const cJSON *tags, sl_span *sp,
                                int *first)
 {
-    const char *svc = sl_json_str(ep, "serviceName");
+    const char *svc = zk_service_name(ep);
     const char *v4 = sl_json_str(ep, "ipv4"), *v6 = sl_json_str(ep, "ipv6");
     const cJSON *port = sl_json_get(ep, "port");
     if (svc && *svc) sp->remote_service = svc;

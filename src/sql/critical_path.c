@@ -32,10 +32,17 @@ enum { COL_SPAN_ID, COL_SERVICE, COL_OPERATION, COL_START, COL_END, COL_TRACE_ID
  * public spans view, which is all a plain SQLite file with a `spans` table
  * needs to offer.
  */
+/* In arrival order (R0 of analysis/critical_path.c): the span rowid, which
+ * is import order; without ORDER BY the identity index would give span_id
+ * order.  A plain file's spans table is read by rowid too when it has one
+ * (READ_VIEW_ROWID), else in the order it yields. */
 static const char READ_TABLES[] =
     "SELECT " SL_HEXID_SQL("span_id") ", " SL_HEXID_SQL("parent_span_id") ", service_id, operation_id, kind, flags & 1,"
     " start_ns, start_ns + duration_ns FROM span"
-    " WHERE trace_ref = (SELECT ref FROM trace WHERE trace_id = ?1)";
+    " WHERE trace_ref = (SELECT ref FROM trace WHERE trace_id = ?1) ORDER BY id";
+static const char READ_VIEW_ROWID[] =
+    "SELECT span_id, parent_span_id, service, operation, kind, shared, start_ns, end_ns"
+    " FROM spans WHERE trace_id = ?1 ORDER BY rowid";
 static const char READ_VIEW[] =
     "SELECT span_id, parent_span_id, service, operation, kind, shared, start_ns, end_ns"
     " FROM spans WHERE trace_id = ?1";
@@ -280,7 +287,8 @@ static int prepare_read(cp_vtab *t)
     sqlite3_finalize(t->op_name);
     t->read = t->count = t->svc_name = t->op_name = NULL;
     t->by_view = 1;
-    rc = sqlite3_prepare_v3(t->db, READ_VIEW, -1, SQLITE_PREPARE_PERSISTENT, &t->read, NULL);
+    rc = sqlite3_prepare_v3(t->db, READ_VIEW_ROWID, -1, SQLITE_PREPARE_PERSISTENT, &t->read, NULL);
+    if (rc != SQLITE_OK) rc = sqlite3_prepare_v3(t->db, READ_VIEW, -1, SQLITE_PREPARE_PERSISTENT, &t->read, NULL);
     if (rc != SQLITE_OK)
         set_error(&t->base, "critical_path(): cannot read the spans view: %s", sqlite3_errmsg(t->db));
     return rc;

@@ -164,6 +164,8 @@ static int trace_flush(dep_scan *sc, size_t slot)
         s->error = r->error;
         s->shared = r->shared;
         s->duration_ns = r->dur;
+        s->ipv4 = s->ipv6 = NULL; /* endpoint addresses are not read here: the service decides */
+        s->port = 0;
     }
     int rc = sl_deps_put_trace(sc->deps, sc->spans, t->nrec) == SL_OK ? SQLITE_OK : SQLITE_NOMEM;
     /* swap the finished slot with the last one, keeping both buffer sets */

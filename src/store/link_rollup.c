@@ -326,6 +326,8 @@ static int read_span(sl_linkroll *lr, sqlite3_stmt *st, int c, sl_arena *text, s
     s->error = sqlite3_column_int(st, c + 5) == SL_STATUS_ERROR;
     s->shared = (sqlite3_column_int(st, c + 6) & SL_SPAN_SHARED) != 0;
     s->duration_ns = sqlite3_column_int64(st, c + 7);
+    s->ipv4 = s->ipv6 = NULL; /* as the writer's spans: service only */
+    s->port = 0;
     (*n)++;
     return SQLITE_OK;
 }

@@ -296,6 +296,60 @@ static void tie_goes_to_earliest_start(void **state)
 }
 
 /*
+ * Ties of end AND start: arrival order decides (ISSUE11 item 7).  Jaeger UI
+ * (selectors/trace.tsx getTraceSpanIdsAsTree) pushes children in delivery
+ * order and stable-sorts them by start time; findLastFinishingChildSpan
+ * keeps the first child with the greatest end.  P[10,100]; Z[30,80] is
+ * delivered before A[30,80]: Z is met first and takes the path, although
+ * "A" < "Z".  Path: P 80..100, Z 30..80, P 10..30.
+ */
+static void tie_same_start_goes_to_first_delivered(void **state)
+{
+    (void)state;
+    sl_cp_node t[] = {N("P", NULL, 0, 10, 100), N("Z", "P", 0, 30, 80), N("A", "P", 0, 30, 80)};
+    want w[] = {{0, 80, 100}, {1, 30, 80}, {0, 10, 30}};
+    check_path(t, LEN(t), w, LEN(w));
+    /* delivered the other way round, A wins: only the order changed */
+    sl_cp_node u[] = {N("P", NULL, 0, 10, 100), N("A", "P", 0, 30, 80), N("Z", "P", 0, 30, 80)};
+    check_path(u, LEN(u), w, LEN(w));
+}
+
+/*
+ * The tie on the way back (R6): P[0,100]; B[50,90] ends last.  Back at P at
+ * 50, the next child must end before 50: c9[10,40], c1[10,40] and e[20,40]
+ * all end at 40.  In Jaeger's children order (start, then delivery) c9 comes
+ * first (delivered before c1; e starts later), so c9 is the one.
+ * Path: P 90..100, B 50..90, P 40..50, c9 10..40, P 0..10.
+ * The grandchildren of the tied spans tie too: g2 and g1 under c9 both
+ * [15,30], g2 delivered first: c9 30..40, g2 15..30, c9 10..15.
+ */
+static void tie_on_the_way_back_goes_to_first_delivered(void **state)
+{
+    (void)state;
+    sl_cp_node t[] = {N("P", NULL, 0, 0, 100), N("c9", "P", 0, 10, 40), N("B", "P", 0, 50, 90),
+                      N("e", "P", 0, 20, 40), N("c1", "P", 0, 10, 40), N("g2", "c9", 0, 15, 30),
+                      N("g1", "c9", 0, 15, 30)};
+    want w[] = {{0, 90, 100}, {2, 50, 90}, {0, 40, 50}, {1, 30, 40}, {5, 15, 30}, {1, 10, 15},
+                {0, 0, 10}};
+    check_path(t, LEN(t), w, LEN(w));
+}
+
+/* Clamping can make ends tie: Y2[20,110] and X1[20,120] under P[0,100]
+ * both end at 100 once clamped (R4); Y2, delivered first, wins although
+ * X1 < Y2 and X1 ends later unclamped.  Path: Y2 20..100, P 0..20.  Two
+ * roots starting together are walked in delivery order too: r2 then r1. */
+static void tie_after_clamping_and_roots(void **state)
+{
+    (void)state;
+    sl_cp_node t[] = {N("P", NULL, 0, 0, 100), N("Y2", "P", 0, 20, 110), N("X1", "P", 0, 20, 120)};
+    want w[] = {{1, 20, 100}, {0, 0, 20}};
+    check_path(t, LEN(t), w, LEN(w));
+    sl_cp_node r[] = {N("r2", NULL, 0, 0, 10), N("r1", NULL, 0, 0, 20)};
+    want wr[] = {{0, 0, 10}, {1, 0, 20}};
+    check_path(r, LEN(r), wr, LEN(wr));
+}
+
+/*
  * Zipkin shared span: client half X(client, svc1)[20,80] under R[10,100],
  * server half X(shared, svc2)[30,70], and Y[40,60] naming X as parent.
  * As Jaeger's span-id deduper does, the server half hangs under the client
@@ -536,6 +590,33 @@ static void sql_warehouse(void **state)
     sl_close(db);
 }
 
+/* Through a warehouse: arrival order is import order (span rowid), not
+ * span_id order (which the identity index would give). */
+static void sql_ties_in_arrival_order(void **state)
+{
+    (void)state;
+    sl_db *db = NULL;
+    assert_int_equal(sl_open(":memory:", 0, &db), SL_OK);
+    assert_int_equal(sl_analysis_register(sl_sqlite(db)), SQLITE_OK);
+    const int64_t T = 1700000000000000000LL;
+    sl_span s[4];
+    memset(s, 0, sizeof s);
+    s[0] = (sl_span){.trace_id = "t1", .span_id = "bb", .parent_span_id = "ff", .service = "b",
+                     .operation = "op", .kind = SL_KIND_CLIENT, .start_ns = T + 30, .duration_ns = 50};
+    s[1] = (sl_span){.trace_id = "t1", .span_id = "ff", .service = "root", .operation = "op",
+                     .kind = SL_KIND_SERVER, .start_ns = T + 10, .duration_ns = 90};
+    s[2] = (sl_span){.trace_id = "t1", .span_id = "aa", .parent_span_id = "ff", .service = "a",
+                     .operation = "op", .kind = SL_KIND_CLIENT, .start_ns = T + 30, .duration_ns = 50};
+    sl_import_stats st;
+    assert_int_equal(sl_ingest_spans(db, s, 3, &st), SL_OK);
+    char *got = query_text(sl_sqlite(db),
+        "SELECT group_concat(span_id || ':' || (start_ns - 1700000000000000000) || '-' ||"
+        " (end_ns - 1700000000000000000), ' ') FROM critical_path('t1')");
+    assert_string_equal(got, "ff:80-100 bb:30-80 ff:10-30");
+    free(got);
+    sl_close(db);
+}
+
 static void sql_missing_argument_is_an_error(void **state)
 {
     (void)state;
@@ -586,6 +667,10 @@ int main(void)
         cmocka_unit_test(several_roots),
         cmocka_unit_test(zero_length_sections_omitted),
         cmocka_unit_test(tie_goes_to_earliest_start),
+        cmocka_unit_test(tie_same_start_goes_to_first_delivered),
+        cmocka_unit_test(tie_on_the_way_back_goes_to_first_delivered),
+        cmocka_unit_test(tie_after_clamping_and_roots),
+        cmocka_unit_test(sql_ties_in_arrival_order),
         cmocka_unit_test(zipkin_shared_span),
         cmocka_unit_test(server_sharing_client_id),
         cmocka_unit_test(self_parent_is_root),

@@ -28,7 +28,8 @@
 static const char *const SVC[] = {NULL, "app", "db", "web", "arn", "link", "producer",
                                   "consumer", "kafka", "kafka1", "kafka2", "server",
                                   "client", "foo", "bar", "baz", "service", "some-client",
-                                  "service1", "service2", "gateway", "cart", "pay"};
+                                  "service1", "service2", "gateway", "cart", "pay",
+                                  "frontend", "backend", "my-service"};
 enum { NSVC = sizeof SVC / sizeof SVC[0] };
 
 static uint32_t sid(const char *name)
@@ -49,7 +50,18 @@ static uint32_t sid(const char *name)
 static sl_dep_span Z(const char *parent, const char *id, int kind, const char *local,
                      const char *remote, int error, int shared)
 {
-    sl_dep_span s = {id, parent, sid(local), sid(remote), kind, error, shared, 0};
+    sl_dep_span s = {id, parent, sid(local), sid(remote), kind, error, shared, 0, NULL, NULL, 0};
+    return s;
+}
+
+/* TraceTest.span(traceId, parentId, id, kind, local, ip, shared): a local
+ * endpoint of service `local` and address `ip` (ipv4 or ipv6 by its form). */
+static sl_dep_span ZE(const char *parent, const char *id, int kind, const char *local,
+                      const char *ip, int shared)
+{
+    sl_dep_span s = Z(parent, id, kind, local, NULL, 0, shared);
+    if (ip && strchr(ip, ':')) s.ipv6 = ip;
+    else s.ipv4 = ip;
     return s;
 }
 
@@ -668,10 +680,97 @@ static void sql_errors(void **state)
     sqlite3_close(db);
 }
 
+/* ---- Local endpoints beyond the service (ISSUE11 item 6) ----------------
+ * TraceTest (zipkin/src/test/java/zipkin2/internal/TraceTest.java) asserts
+ * what Trace.merge returns; here the same spans go through the linker and
+ * the links of the merged spans are expected: a shared server makes one
+ * call from the client's service (R8), so each server that merge keeps
+ * apart is one call. */
+
+/* TraceTest.doesntMergeSharedSpansOnDifferentIPs: a retried (or fanned-out)
+ * request, two backend servers sharing span id b on 1.2.3.4 and 1.2.3.5;
+ * the client b arrives in two parts.  Merge keeps the servers apart: two
+ * calls frontend -> backend (spanlite counted one before). */
+static void doesntMergeSharedSpansOnDifferentIPs(void **state)
+{
+    (void)state;
+    sl_dep_span t[] = {ZE(NULL, "a", SERVER, "frontend", NULL, 0), ZE("a", "b", CLIENT, "frontend", NULL, 0),
+                       ZE("a", "b", SERVER, "backend", "1.2.3.4", 1), ZE("a", "b", SERVER, "backend", "1.2.3.5", 1),
+                       ZE("a", "b", CLIENT, "frontend", NULL, 0)};
+    expect_links(t, LEN(t), "frontend>backend 2/0");
+    /* the same on IPv6 addresses, and on ports alone */
+    sl_dep_span u[] = {ZE(NULL, "a", SERVER, "frontend", NULL, 0), ZE("a", "b", CLIENT, "frontend", NULL, 0),
+                       ZE("a", "b", SERVER, "backend", "2001:db8::1", 1), ZE("a", "b", SERVER, "backend", "2001:db8::2", 1)};
+    expect_links(u, LEN(u), "frontend>backend 2/0");
+    sl_dep_span v[] = {ZE(NULL, "a", SERVER, "frontend", NULL, 0), ZE("a", "b", CLIENT, "frontend", NULL, 0),
+                       ZE("a", "b", SERVER, "backend", "1.2.3.4", 1), ZE("a", "b", SERVER, "backend", "1.2.3.4", 1)};
+    v[2].port = 8080;
+    v[3].port = 8081;
+    expect_links(v, LEN(v), "frontend>backend 2/0");
+    /* one server reported twice on the same host is one span: one call */
+    v[3].port = 8080;
+    expect_links(v, LEN(v), "frontend>backend 1/0");
+}
+
+/* TraceTest.putsRandomDataOnFirstSpanWithEndpoint: as above, but the late
+ * parts of the client have no kind or no endpoint; they merge into the
+ * client (null endpoints sort first and are compatible with any). */
+static void putsRandomDataOnFirstSpanWithEndpoint(void **state)
+{
+    (void)state;
+    sl_dep_span t[] = {ZE(NULL, "a", SERVER, "frontend", NULL, 0), ZE("a", "b", CLIENT, NULL, NULL, 0),
+                       ZE("a", "b", NOKIND, "frontend", NULL, 0), ZE("a", "b", SERVER, "backend", "1.2.3.4", 1),
+                       ZE("a", "b", SERVER, "backend", "1.2.3.5", 1), ZE("a", "b", NOKIND, NULL, NULL, 0)};
+    expect_links(t, LEN(t), "frontend>backend 2/0");
+}
+
+/* TraceTest.mergesIncompleteEndpoints: parts of one endpoint sent
+ * separately (service in one part, address in the other) are one span, not
+ * partitioned too finely: client frontend@1.2.3.4, server backend@1.2.3.5,
+ * one call. */
+static void mergesIncompleteEndpoints(void **state)
+{
+    (void)state;
+    sl_dep_span t[] = {ZE(NULL, "a", SERVER, "frontend", NULL, 0), ZE("a", "b", CLIENT, "frontend", NULL, 0),
+                       ZE("a", "b", CLIENT, NULL, "1.2.3.4", 0), ZE("a", "b", SERVER, NULL, "1.2.3.5", 1),
+                       ZE("a", "b", SERVER, "backend", NULL, 1)};
+    expect_links(t, LEN(t), "frontend>backend 1/0");
+}
+
+/*
+ * SpanNodeTest.constructsTraceTree_qualifiesChildrenOfDuplicateServerSpans,
+ * on addresses instead of service names (hand-worked from SpanNode.Builder's
+ * process()): servers b share one id on backend@1.2.3.4 and backend@1.2.3.5.
+ * A child naming b as parent hangs under the server with its own whole
+ * local endpoint.  c (backend@1.2.3.4, a CLIENT to db) is under server
+ * b@1.2.3.4: links frontend>backend 2 (the two servers), backend>db 1.
+ * A child on an endpoint of neither server (backend@10.9.9.9) hangs under
+ * the span whose id is its parent id, the client b on frontend: then R8's
+ * backfill adds frontend>backend for it, 3 calls in all.
+ */
+static void qualifiesChildrenOfDuplicateServerSpansByAddress(void **state)
+{
+    (void)state;
+    sl_dep_span t[] = {ZE(NULL, "a", SERVER, "frontend", NULL, 0), ZE("a", "b", CLIENT, "frontend", NULL, 0),
+                       ZE("a", "b", SERVER, "backend", "1.2.3.4", 1), ZE("a", "b", SERVER, "backend", "1.2.3.5", 1),
+                       ZE("b", "c", CLIENT, "backend", "1.2.3.4", 0)};
+    t[4].remote_service = sid("db");
+    expect_links(t, LEN(t), "backend>db 1/0 frontend>backend 2/0");
+    t[4].ipv4 = "10.9.9.9";
+    expect_links(t, LEN(t), "backend>db 1/0 frontend>backend 3/0");
+    /* and a child on the other server's endpoint: under b@1.2.3.5 */
+    t[4].ipv4 = "1.2.3.5";
+    expect_links(t, LEN(t), "backend>db 1/0 frontend>backend 2/0");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(linksSpans),
+        cmocka_unit_test(doesntMergeSharedSpansOnDifferentIPs),
+        cmocka_unit_test(putsRandomDataOnFirstSpanWithEndpoint),
+        cmocka_unit_test(mergesIncompleteEndpoints),
+        cmocka_unit_test(qualifiesChildrenOfDuplicateServerSpansByAddress),
         cmocka_unit_test(linksSpans_serverMissingParentId),
         cmocka_unit_test(lateParentIdInSharedSpan),
         cmocka_unit_test(lostChildAndNoParentIdInSharedSpan),

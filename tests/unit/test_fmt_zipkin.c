@@ -169,6 +169,37 @@ static void import_shared(void **state)
     sl_close(db);
 }
 
+/* Zipkin's Endpoint.Builder lower-cases serviceName (toLowerCase(
+ * Locale.ROOT)): for Zipkin input "stLogin" and "stlogin" are one service,
+ * local and remote alike.  ISSUE11 item 6. */
+static void service_names_lower_cased(void **state)
+{
+    (void)state;
+    const char *path = "zk_case.json";
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("[{\"traceId\":\"a1\",\"id\":\"01\",\"kind\":\"SERVER\",\"timestamp\":1700000000000000,"
+          "\"duration\":10,\"localEndpoint\":{\"serviceName\":\"stLogin\"}},"
+          "{\"traceId\":\"a1\",\"id\":\"02\",\"parentId\":\"01\",\"kind\":\"CLIENT\","
+          "\"timestamp\":1700000000000001,\"duration\":5,\"localEndpoint\":{\"serviceName\":\"stlogin\"},"
+          "\"remoteEndpoint\":{\"serviceName\":\"AuthDB\"}},"
+          "{\"traceId\":\"a2\",\"id\":\"03\",\"kind\":\"SERVER\",\"timestamp\":1700000000000002,"
+          "\"duration\":10,\"localEndpoint\":{\"serviceName\":\"authdb\"},"
+          "\"remoteEndpoint\":{\"serviceName\":\"STLOGIN\"}}]", f);
+    fclose(f);
+    sl_db *db = open_db("case.db");
+    rejects rj = {0};
+    sl_import_stats st = import(db, path, &rj, SL_OK);
+    assert_int_equal(st.imported, 3);
+    expect_q(db, "SELECT group_concat(service || '>' || coalesce(remote_service, '-'), ' ') FROM"
+                 " (SELECT service, remote_service FROM spans ORDER BY span_id)",
+             "stlogin>- stlogin>authdb authdb>stlogin");
+    expect_q(db, "SELECT count(DISTINCT service) FROM spans", "2");
+    expect_q(db, "SELECT resource FROM spans WHERE span_id = '01'", "{\"service.name\":\"stlogin\"}");
+    sl_close(db);
+    unlink(path);
+}
+
 static void import_rejects(void **state)
 {
     (void)state;
@@ -462,6 +493,7 @@ int main(void)
         cmocka_unit_test(detect_scores),
         cmocka_unit_test(import_shared),
         cmocka_unit_test(import_rejects),
+        cmocka_unit_test(service_names_lower_cased),
         cmocka_unit_test(import_structure_error),
         cmocka_unit_test(stream_window),
         cmocka_unit_test(stream_cut_off),

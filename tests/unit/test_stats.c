@@ -318,15 +318,20 @@ static void test_sketch_zero_and_negative(void **state)
     exec_ok(db, "CREATE TABLE s(x); INSERT INTO s VALUES (-100),(-1),(0),(0.0),(1),(100),(NULL);"
                 "CREATE TABLE sk AS SELECT sketch(x) AS b FROM s;");
     expect_int(db, "SELECT sketch_count(b) FROM sk", 6);
-    /* ranks r = floor(q*5): 0 -> min exactly, 5 -> max exactly */
+    /* fractional rank ix = q*5: 0 -> min exactly, 5 -> max exactly */
     expect_real(db, "SELECT sketch_quantile(b, 0) FROM sk", -100.0);
     expect_real(db, "SELECT sketch_quantile(b, 1) FROM sk", 100.0);
-    expect_real(db, "SELECT sketch_quantile(b, 0.4) FROM sk", 0.0); /* r=2: 0 */
-    expect_real(db, "SELECT sketch_quantile(b, 0.7) FROM sk", 0.0); /* r=3: 0 */
-    double v = query_real(db, "SELECT sketch_quantile(b, 0.2) FROM sk"); /* r=1: -1 */
+    expect_real(db, "SELECT sketch_quantile(b, 0.4) FROM sk", 0.0); /* ix=2: 0 */
+    /* ix=3.5: halfway between 0 (exact) and 1 (within 1%): 0.5 within 0.5*0.01 */
+    double v = query_real(db, "SELECT sketch_quantile(b, 0.7) FROM sk");
+    assert_true(fabs(v - 0.5) <= 0.5 * 0.01 + 1e-12);
+    v = query_real(db, "SELECT sketch_quantile(b, 0.2) FROM sk"); /* ix=1: -1 */
     assert_true(fabs(v - -1.0) <= 0.01 * 1.0 + 1e-12);
-    v = query_real(db, "SELECT sketch_quantile(b, 0.8) FROM sk"); /* r=4: 1 */
+    v = query_real(db, "SELECT sketch_quantile(b, 0.8) FROM sk"); /* ix=4: 1 */
     assert_true(fabs(v - 1.0) <= 0.01 * 1.0 + 1e-12);
+    /* ix=0.5 between -100 (exact minimum) and -1: -50.5 within 0.5*0.01*1 */
+    v = query_real(db, "SELECT sketch_quantile(b, 0.1) FROM sk");
+    assert_true(fabs(v - -50.5) <= 0.5 * 0.01 * 1.0 + 1e-12);
     /* header: magic, version 1, no collapse, alpha 0.01 */
     expect_text(db, "SELECT hex(substr(b,1,8)) FROM sk", "534C515301000000");
     /* python3 -c "import struct; print(struct.pack('<d', 0.01).hex())" */
@@ -354,8 +359,8 @@ static void test_sketch_guarantee(void **state)
         exec_ok(db, sql);
         for (int i = 0; i <= 100; i++) {
             double q = i / 100.0;
-            /* values 1..1000: the value of rank r = floor(q*999) is r+1 */
-            double want = floor(q * 999.0) + 1.0;
+            /* values 1..1000: percentile_cont(q) interpolates to q*999+1 */
+            double want = q * 999.0 + 1.0;
             snprintf(sql, sizeof sql, "SELECT sketch_quantile(b, %.17g) FROM g", q);
             double got = query_real(db, sql);
             if (fabs(got - want) > alphas[a] * want * (1 + 1e-12))
