@@ -23,6 +23,7 @@
 #include "spanlite.h"
 #include "analysis/dependencies.h"
 #include "analysis/sketch.h"
+#include "base/num.h"
 
 #define HOUR_NS 3600000000000LL
 #define MAX_BUCKET ((1LL << 23) - 1) /* as rollup_hour: hours until year 2926 */
@@ -136,7 +137,7 @@ static int emit_call(void *ctx, uint32_t parent, uint32_t child, int error, int6
     if (!d) return SL_NOMEM;
     d->calls += lr->cur_sign;
     d->errors += error ? lr->cur_sign : 0;
-    d->sum_ns += lr->cur_sign * dur;
+    d->sum_ns = sl_add_sat64(d->sum_ns, sl_mul_sat64(lr->cur_sign, dur));
     if (lr->cur_sign > 0) return sl_sketch_add(d->added, (double)dur) == SQLITE_OK ? SL_OK : SL_NOMEM;
     if (sl_array_reserve(&d->removed, &d->remcap, d->nremoved + 1, sizeof *d->removed, 8))
         return SL_NOMEM;
@@ -174,7 +175,7 @@ static int delta_merge(sl_linkroll *lr, const lr_delta *d, int64_t *calls, int64
     if (rc == SQLITE_ROW) {
         *calls += sqlite3_column_int64(g, 0);
         *errors += sqlite3_column_int64(g, 1);
-        *sum += sqlite3_column_int64(g, 2);
+        *sum = sl_add_sat64(*sum, sqlite3_column_int64(g, 2));
         const void *blob = sqlite3_column_blob(g, 3);
         if (blob && (rc = sl_sketch_merge_blob(sk, blob, (size_t)sqlite3_column_bytes(g, 3)))) {
             sqlite3_reset(g);

@@ -11,6 +11,7 @@
  */
 #include "store/derived.h"
 #include "analysis/sketch.h"
+#include "base/num.h"
 #include "base/buf.h"
 #include "base/map.h"
 
@@ -136,7 +137,7 @@ static int add(rollups *x, int64_t service_id, int64_t op_id, int64_t start_ns, 
     if (r->calls == 0 || duration_ns > r->max_ns) r->max_ns = duration_ns;
     r->calls++;
     r->errors += error;
-    r->sum_ns += duration_ns;
+    r->sum_ns = sl_add_sat64(r->sum_ns, duration_ns);
     int rc = sl_sketch_add(r->sketch, (double)duration_ns);
     if (rc) snprintf(x->err, sizeof x->err, "rollup_hour: out of memory");
     return rc;
@@ -160,7 +161,7 @@ static int flush_one(rollups *x, rollup_agg *r)
         int64_t min = sqlite3_column_int64(g, 3), max = sqlite3_column_int64(g, 4);
         r->calls += sqlite3_column_int64(g, 0);
         r->errors += sqlite3_column_int64(g, 1);
-        r->sum_ns += sqlite3_column_int64(g, 2);
+        r->sum_ns = sl_add_sat64(r->sum_ns, sqlite3_column_int64(g, 2));
         if (min < r->min_ns) r->min_ns = min;
         if (max > r->max_ns) r->max_ns = max;
         rc = sl_sketch_merge_blob(r->sketch, sqlite3_column_blob(g, 5), (size_t)sqlite3_column_bytes(g, 5));
