@@ -177,7 +177,7 @@ int cmd_query(cli_ctx *ctx, int argc, char **argv)
         {"format", required_argument, NULL, 'f'}, {"param", required_argument, NULL, 'p'},
         {"list", no_argument, NULL, 'l'},         {"show", no_argument, NULL, 's'},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
-    int fmt = cli_isatty(1) ? OUT_TABLE : OUT_CSV, c, show = 0, status;
+    int fmt = cli_default_format(), c, show = 0, status;
     char **params = calloc((size_t)argc, sizeof *params);
     char (*conv)[64] = calloc((size_t)argc, sizeof *conv); /* since/until as ns */
     int nparams = 0;
