@@ -201,6 +201,8 @@ static const struct {
     {"otel.status_description", "s.status_message = :at%d"},
     {"otel.scope.name", "json_extract(s.scope, '$.name') = :at%d"},
     {"otel.scope.version", "json_extract(s.scope, '$.version') = :at%d"},
+    {"otel.library.name", "json_extract(s.scope, '$.name') = :at%d"},
+    {"otel.library.version", "json_extract(s.scope, '$.version') = :at%d"},
     {"peer.service", "s.remote_service_id = (SELECT id FROM service WHERE name = :at%d)"},
     {"event", "EXISTS (SELECT 1 FROM json_each(s.events) e WHERE json_extract(e.value, '$.name') = :at%d)"},
 };
