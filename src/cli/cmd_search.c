@@ -14,7 +14,11 @@
  * --attr KEY=VALUE compares json_extract(attributes, '$."KEY"') with VALUE
  * as text, and as a number when VALUE is one (so http.status_code=500
  * matches the JSON number 500 and the string "500"); true, false and null
- * match the JSON literals.
+ * match the JSON literals.  The same comparison runs over the span's
+ * resource attributes and its events' attributes, and a few keys match the
+ * span fields that hold Jaeger's tags (field_tags below), so that a search
+ * finds what Jaeger's does (its memory store matches span tags, process
+ * tags and log fields; tests/cli/cli_output.sh checks it on real files).
  *
  * The SQL is assembled from fixed fragments, one per filter given; every
  * value the user typed is bound as a parameter (sqlite3_bind_*), never
@@ -64,9 +68,17 @@ static void usage(FILE *out)
         "Span filters:\n"
         "  --service S          the span's service\n"
         "  --operation O        the span's operation\n"
-        "  --attr KEY=VALUE     span attribute KEY equals VALUE, compared as text and,\n"
+        "  --attr KEY=VALUE     KEY equals VALUE in the span's attributes, its resource's\n"
+        "                       (OTLP resource, Jaeger process tags: host.name,\n"
+        "                       k8s.pod.name ...) or one of its events' (Jaeger log\n"
+        "                       fields), as Jaeger's search looks; compared as text and,\n"
         "                       when VALUE is a number, as a number; true/false/null\n"
-        "                       match the JSON literals (repeatable: all must hold)\n"
+        "                       match the JSON literals.  Jaeger's tags that spanlite\n"
+        "                       keeps as span fields match those fields: error=true\n"
+        "                       finds spans whose status is error; span.kind,\n"
+        "                       otel.status_code (OK, ERROR), otel.status_description,\n"
+        "                       otel.scope.name/version, peer.service, event (an event's\n"
+        "                       name).  Repeatable: all must hold, on one span.\n"
         "Trace filters:\n"
         "  --min-duration D     trace duration >= D (\"250ms\", \"1.5s\", \"300us\"; bare = ms)\n"
         "  --max-duration D     trace duration <= D\n"
@@ -76,7 +88,8 @@ static void usage(FILE *out)
         "Output:\n"
         "  --limit N            at most N traces (default 20; 0 = all)\n"
         "  --format F           table (the default on a terminal), csv (the default\n"
-        "                       otherwise), json or jsonl\n"
+        "                       otherwise), json or jsonl (dot and mermaid are deps's,\n"
+        "                       json-tree is trace's: refused here)\n"
         "  --help               this help\n"
         "\n"
         "Columns: trace_id, root_service, root_operation, start (ISO 8601 UTC, ms),\n"
