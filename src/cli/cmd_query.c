@@ -177,59 +177,46 @@ int cmd_query(cli_ctx *ctx, int argc, char **argv)
         {"format", required_argument, NULL, 'f'}, {"param", required_argument, NULL, 'p'},
         {"list", no_argument, NULL, 'l'},         {"show", no_argument, NULL, 's'},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
-    int fmt = cli_default_format(), c, show = 0, status;
+    int fmt = cli_default_format(), c, show = 0, status = EXIT_USAGE;
     char **params = calloc((size_t)argc, sizeof *params);
     char (*conv)[64] = calloc((size_t)argc, sizeof *conv); /* since/until as ns */
     int nparams = 0;
-    if (!params || !conv) {
-        free(params);
-        free(conv);
-        return EXIT_USAGE;
-    }
+    sl_db *db = NULL;
+    if (!params || !conv) goto done;
     while ((c = getopt_long(argc, argv, "f:p:lsh", opts, NULL)) != -1) {
         switch (c) {
         case 'f':
             if ((fmt = cli_parse_outfmt(optarg)) >= 0) break;
             cli_error("query", "unknown format '%s' (table, csv, json, jsonl)", optarg);
-            free(params);
-            return EXIT_USAGE;
+            goto done;
         case 'p':
             if (strchr(optarg, '=')) {
                 params[nparams++] = optarg;
                 break;
             }
             cli_error("query", "--param wants NAME=VALUE, not '%s'", optarg);
-            free(params);
-            return EXIT_USAGE;
-        case 'l': list(stdout); free(params); return EXIT_OK;
+            goto done;
+        case 'l': list(stdout); status = EXIT_OK; goto done;
         case 's': show = 1; break;
-        case 'h': usage(stdout); free(params); return EXIT_OK;
-        default: usage(stderr); free(params); return EXIT_USAGE;
+        case 'h': usage(stdout); status = EXIT_OK; goto done;
+        default: usage(stderr); goto done;
         }
     }
     const char *sql = optind == argc - 1 ? cli_query_sql(argv[optind]) : NULL;
     if (!sql) {
         if (optind == argc - 1) cli_error("query", "no query named '%s' (see spanlite query --list)", argv[optind]);
         else usage(stderr);
-        free(params);
-        return EXIT_USAGE;
+        goto done;
     }
     if (show) {
         fputs(sql, stdout);
-        free(params);
-        return EXIT_OK;
+        status = EXIT_OK;
+        goto done;
     }
-    if (check_params(argv[optind], sql, params, nparams, conv) != EXIT_OK) {
-        free(params);
-        free(conv);
-        return EXIT_USAGE;
-    }
-    sl_db *db = cli_open(ctx, 1);
-    if (!db) {
-        free(params);
-        return EXIT_USAGE;
-    }
+    if (check_params(argv[optind], sql, params, nparams, conv) != EXIT_OK) goto done;
+    if (!(db = cli_open(ctx, 1))) goto done;
     status = cli_run_sql(sl_sqlite(db), sql, params, nparams, (cli_outfmt)fmt, "query");
+done:
     sl_close(db);
     free(params);
     free(conv);
