@@ -31,14 +31,14 @@ typedef struct cli_command {
  * set formats (output.c); the others are the formats a single command adds:
  * deps writes dot and mermaid, trace writes json-tree. */
 typedef enum { OUT_TABLE, OUT_CSV, OUT_JSON, OUT_JSONL, OUT_DOT, OUT_MERMAID, OUT_JSON_TREE } cli_outfmt;
-/* Parse "table|csv|json|jsonl"; -1 if unknown. */
-int cli_parse_outfmt(const char *s);
 /* The --format of a command that writes the formats whose bits are set in
  * accepted (1 << OUT_*): 0 and *fmt set, or -1 after printing either
  * "spanlite CMD: unknown format 'S' (CMD writes A, B, ...)" or, for a
  * format another command writes, "spanlite CMD: CMD does not write S (...
  * is for spanlite OTHER); CMD writes A, B, ...". */
 int cli_parse_format(const char *cmd, const char *s, unsigned accepted, int *fmt);
+/* The accepted set of a command that writes result sets only. */
+#define CLI_ROW_FORMATS (1u << OUT_TABLE | 1u << OUT_CSV | 1u << OUT_JSON | 1u << OUT_JSONL)
 /* The format when --format is not given: table when standard output is a
  * terminal, csv otherwise (docs/cli.md). */
 int cli_default_format(void);

@@ -186,8 +186,7 @@ int cmd_query(cli_ctx *ctx, int argc, char **argv)
     while ((c = getopt_long(argc, argv, "f:p:lsh", opts, NULL)) != -1) {
         switch (c) {
         case 'f':
-            if ((fmt = cli_parse_outfmt(optarg)) >= 0) break;
-            cli_error("query", "unknown format '%s' (table, csv, json, jsonl)", optarg);
+            if (cli_parse_format("query", optarg, CLI_ROW_FORMATS, &fmt) == 0) break;
             goto done;
         case 'p':
             if (strchr(optarg, '=')) {

@@ -147,7 +147,7 @@ static int parse_when(const char *opt, const char *s, int64_t *out, int *has)
 }
 
 /* The result set formats; dot and mermaid (deps) and json-tree (trace) are not. */
-#define SEARCH_FORMATS (1u << OUT_TABLE | 1u << OUT_CSV | 1u << OUT_JSON | 1u << OUT_JSONL)
+#define SEARCH_FORMATS CLI_ROW_FORMATS
 
 /* Returns -1 to go on, or an exit status. */
 static int parse_args(int argc, char **argv, search_opts *o)

@@ -56,8 +56,7 @@ int cmd_sql(cli_ctx *ctx, int argc, char **argv)
     while ((c = getopt_long(argc, argv, "f:p:h", opts, NULL)) != -1) {
         switch (c) {
         case 'f':
-            if ((fmt = cli_parse_outfmt(optarg)) < 0) {
-                cli_error("sql", "unknown format '%s' (table, csv, json, jsonl)", optarg);
+            if (cli_parse_format("sql", optarg, CLI_ROW_FORMATS, &fmt) != 0) {
                 free(params);
                 return EXIT_USAGE;
             }

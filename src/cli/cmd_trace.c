@@ -5,11 +5,10 @@
  *
  * Owns: the command's options and its renderings: the text tree (table),
  * a row per span (csv, jsonl), one JSON object with the spans flat (json)
- * or nested (json-tree).  The
- * figures come from sl_get_trace_view() (spanlite.h; the rules T1-T4 are in
- * src/analysis/trace_view.h), so an API or a web page serving the same call
- * shows exactly what this command shows.  A share is a figure over the
- * trace duration.
+ * or nested (json-tree).  The figures come from sl_get_trace_view()
+ * (spanlite.h; the rules T1-T4 are in src/analysis/trace_view.h), so an API
+ * or a web page serving the same call shows exactly what this command
+ * shows.  A share is a figure over the trace duration.
  */
 #include "cli.h"
 

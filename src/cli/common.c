@@ -34,13 +34,6 @@ static const struct {
 };
 #define NFORMATS (int)(sizeof formats / sizeof *formats)
 
-int cli_parse_outfmt(const char *s)
-{
-    for (int i = 0; i <= OUT_JSONL; i++)
-        if (strcmp(s, formats[i].name) == 0) return i;
-    return -1;
-}
-
 int cli_default_format(void) { return cli_isatty(1) ? OUT_TABLE : OUT_CSV; }
 
 int cli_parse_format(const char *cmd, const char *s, unsigned accepted, int *fmt)

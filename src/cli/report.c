@@ -135,8 +135,7 @@ static int span_report(cli_ctx *ctx, int argc, char **argv)
             break;
         }
         case 'f':
-            if ((fmt = cli_parse_outfmt(optarg)) < 0) {
-                cli_error("report", "unknown format '%s' (table, csv, json, jsonl)", optarg);
+            if (cli_parse_format("report", optarg, CLI_ROW_FORMATS, &fmt) != 0) {
                 return EXIT_USAGE;
             }
             continue;
