@@ -27,10 +27,30 @@ typedef struct cli_command {
     const char *summary; /* one line for `spanlite --help` */
 } cli_command;
 
-/* Output formats of result sets. */
-typedef enum { OUT_TABLE, OUT_CSV, OUT_JSON, OUT_JSONL } cli_outfmt;
-/* Parse "table|csv|json|jsonl"; -1 if unknown. */
-int cli_parse_outfmt(const char *s);
+/* Output formats (--format).  The first four are every command's result
+ * set formats (output.c); the others are the formats a single command adds:
+ * deps writes dot and mermaid, trace writes json-tree. */
+typedef enum { OUT_TABLE, OUT_CSV, OUT_JSON, OUT_JSONL, OUT_DOT, OUT_MERMAID, OUT_JSON_TREE } cli_outfmt;
+/* The --format of a command that writes the formats whose bits are set in
+ * accepted (1 << OUT_*): 0 and *fmt set, or -1 after printing either
+ * "spanlite CMD: unknown format 'S' (CMD writes A, B, ...)" or, for a
+ * format another command writes, "spanlite CMD: CMD does not write S (...
+ * is for spanlite OTHER); CMD writes A, B, ...". */
+int cli_parse_format(const char *cmd, const char *s, unsigned accepted, int *fmt);
+/* The accepted set of a command that writes result sets only. */
+#define CLI_ROW_FORMATS (1u << OUT_TABLE | 1u << OUT_CSV | 1u << OUT_JSON | 1u << OUT_JSONL)
+/* The format when --format is not given: table when standard output is a
+ * terminal, csv otherwise (docs/cli.md). */
+int cli_default_format(void);
+/* One CSV field, RFC 4180 quoting (only when it holds , " CR or LF). */
+void cli_csv_field(FILE *out, const char *s);
+
+/* Display width of UTF-8 text in a terminal's columns (width.c): East Asian
+ * Wide and Fullwidth characters 2, combining marks and other zero-width
+ * characters 0, the rest 1.  Every table printer pads by this. */
+size_t cli_display_width(const char *s);
+/* The same for one code point: 0, 1 or 2. */
+int cli_codepoint_width(uint32_t cp);
 /* Run stmt to completion, writing every row to out in fmt.  Returns
  * SQLITE_DONE or the failing SQLite code (message via sqlite3_errmsg). */
 int cli_print_stmt(sqlite3_stmt *stmt, cli_outfmt fmt, FILE *out);

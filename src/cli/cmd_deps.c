@@ -1,8 +1,9 @@
 /*
  * cmd_deps.c -- `spanlite deps`: the service dependency graph, from the
  * table-valued function dependencies(since_ns, until_ns) (Zipkin's
- * DependencyLinker rules, src/dependencies.c), as a table or JSON for
- * reading, DOT for Graphviz and a Mermaid flowchart for Markdown.
+ * DependencyLinker rules, src/analysis/dependencies.c), as every result
+ * set format (table, csv, json, jsonl: cli.h), DOT for Graphviz and a
+ * Mermaid flowchart for Markdown.
  *
  *     spanlite deps --format dot | dot -Tsvg > deps.svg
  *
@@ -22,8 +23,6 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
-
-enum { DEPS_DOT = 100, DEPS_MERMAID };
 
 /* Latencies in ms with 3 decimals, as `spanlite search` shows durations. */
 /* DOT and Mermaid draw counts only: without p50/p99 the rollups skip
@@ -72,25 +71,19 @@ static void usage(FILE *out)
         "  --exact      link every selected trace now and give exact p50/p99 (the default\n"
         "               adds up the hourly link rollups: counts exact, p50/p99 within 1%%;\n"
         "               a window that is not whole hours is always exact)\n"
-        "  --format F   table (default), json, dot (Graphviz: spanlite deps --format dot |\n"
-        "               dot -Tsvg > deps.svg) or mermaid (a flowchart for Markdown)\n"
+        "  --format F   table (the default on a terminal), csv (the default otherwise),\n"
+        "               json, jsonl: the rows with latencies; dot (Graphviz: spanlite\n"
+        "               deps --format dot | dot -Tsvg > deps.svg) or mermaid (a\n"
+        "               flowchart for Markdown): the edges with their counts.  Every\n"
+        "               format but json-tree (trace's nested spans) is accepted.\n"
         "  --help       this help\n"
         "\n"
         "Exit status: 0 success, 1 failure, 2 usage error.\n");
 }
 
-static int parse_format(const char *s, int *fmt)
-{
-    if (strcmp(s, "dot") == 0) *fmt = DEPS_DOT;
-    else if (strcmp(s, "mermaid") == 0) *fmt = DEPS_MERMAID;
-    else if (strcmp(s, "table") == 0) *fmt = OUT_TABLE;
-    else if (strcmp(s, "json") == 0) *fmt = OUT_JSON;
-    else {
-        cli_error("deps", "unknown format '%s' (table, json, dot, mermaid)", s);
-        return -1;
-    }
-    return 0;
-}
+/* Every format deps writes; json-tree is trace's only. */
+#define DEPS_FORMATS (1u << OUT_TABLE | 1u << OUT_CSV | 1u << OUT_JSON | 1u << OUT_JSONL | \
+                      1u << OUT_DOT | 1u << OUT_MERMAID)
 
 static int parse_when(const char *opt, const char *s, int64_t *out, int *has)
 {
@@ -116,12 +109,12 @@ static int parse_args(int argc, char **argv, deps_opts *o)
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     int c, bad = 0;
-    o->fmt = OUT_TABLE;
+    o->fmt = cli_default_format();
     while (!bad && (c = getopt_long(argc, argv, "s:u:f:h", opts, NULL)) != -1) {
         switch (c) {
         case 's': bad = parse_when("--since", optarg, &o->since, &o->has_since); break;
         case 'u': bad = parse_when("--until", optarg, &o->until, &o->has_until); break;
-        case 'f': bad = parse_format(optarg, &o->fmt); break;
+        case 'f': bad = cli_parse_format("deps", optarg, DEPS_FORMATS, &o->fmt); break;
         case 'x': o->exact = 1; break;
         case 'h': usage(stdout); return EXIT_OK;
         default: usage(stderr); return EXIT_USAGE;
@@ -150,7 +143,7 @@ static void bind_window(sqlite3_stmt *st, const deps_opts *o)
 static sqlite3_stmt *prepare_deps(sqlite3 *db, const deps_opts *o)
 {
     sqlite3_stmt *st = NULL;
-    int edges_only = o->fmt == DEPS_DOT || o->fmt == DEPS_MERMAID;
+    int edges_only = o->fmt == OUT_DOT || o->fmt == OUT_MERMAID;
     if (sqlite3_prepare_v2(db, edges_only ? EDGES_SQL : REAL_SQL, -1, &st, NULL) != SQLITE_OK) {
         cli_error("deps", "%s", sqlite3_errmsg(db));
         return NULL;
@@ -351,7 +344,7 @@ static int print_graph(sqlite3 *db, sqlite3_stmt *st, int fmt)
         cli_error("deps", "%s", sqlite3_errmsg(db));
     } else {
         int oom = 0;
-        if (fmt == DEPS_DOT) render_dot(&g, b);
+        if (fmt == OUT_DOT) render_dot(&g, b);
         else if (render_mermaid(&g, b)) oom = 1;
         size_t len = (size_t)sqlite3_str_length(b);
         if (oom || sqlite3_str_errcode(b) != SQLITE_OK) cli_error("deps", "out of memory");
@@ -367,7 +360,7 @@ static int run_deps(sqlite3 *db, const deps_opts *o)
     sqlite3_stmt *st = prepare_deps(db, o);
     int status = EXIT_FAIL;
     if (!st) return EXIT_FAIL;
-    if (o->fmt == DEPS_DOT || o->fmt == DEPS_MERMAID)
+    if (o->fmt == OUT_DOT || o->fmt == OUT_MERMAID)
         status = print_graph(db, st, o->fmt);
     else if (cli_print_stmt(st, (cli_outfmt)o->fmt, stdout) != SQLITE_DONE)
         cli_error("deps", "%s", sqlite3_errmsg(db));

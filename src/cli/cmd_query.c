@@ -177,7 +177,7 @@ int cmd_query(cli_ctx *ctx, int argc, char **argv)
         {"format", required_argument, NULL, 'f'}, {"param", required_argument, NULL, 'p'},
         {"list", no_argument, NULL, 'l'},         {"show", no_argument, NULL, 's'},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
-    int fmt = cli_isatty(1) ? OUT_TABLE : OUT_CSV, c, show = 0, status = EXIT_USAGE;
+    int fmt = cli_default_format(), c, show = 0, status = EXIT_USAGE;
     char **params = calloc((size_t)argc, sizeof *params);
     char (*conv)[64] = calloc((size_t)argc, sizeof *conv); /* since/until as ns */
     int nparams = 0;
@@ -186,8 +186,7 @@ int cmd_query(cli_ctx *ctx, int argc, char **argv)
     while ((c = getopt_long(argc, argv, "f:p:lsh", opts, NULL)) != -1) {
         switch (c) {
         case 'f':
-            if ((fmt = cli_parse_outfmt(optarg)) >= 0) break;
-            cli_error("query", "unknown format '%s' (table, csv, json, jsonl)", optarg);
+            if (cli_parse_format("query", optarg, CLI_ROW_FORMATS, &fmt) == 0) break;
             goto done;
         case 'p':
             if (strchr(optarg, '=')) {

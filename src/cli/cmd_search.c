@@ -14,7 +14,11 @@
  * --attr KEY=VALUE compares json_extract(attributes, '$."KEY"') with VALUE
  * as text, and as a number when VALUE is one (so http.status_code=500
  * matches the JSON number 500 and the string "500"); true, false and null
- * match the JSON literals.
+ * match the JSON literals.  The same comparison runs over the span's
+ * resource attributes and its events' attributes, and a few keys match the
+ * span fields that hold Jaeger's tags (field_tags below), so that a search
+ * finds what Jaeger's does (its memory store matches span tags, process
+ * tags and log fields; tests/cli/cli_output.sh checks it on real files).
  *
  * The SQL is assembled from fixed fragments, one per filter given; every
  * value the user typed is bound as a parameter (sqlite3_bind_*), never
@@ -64,9 +68,17 @@ static void usage(FILE *out)
         "Span filters:\n"
         "  --service S          the span's service\n"
         "  --operation O        the span's operation\n"
-        "  --attr KEY=VALUE     span attribute KEY equals VALUE, compared as text and,\n"
+        "  --attr KEY=VALUE     KEY equals VALUE in the span's attributes, its resource's\n"
+        "                       (OTLP resource, Jaeger process tags: host.name,\n"
+        "                       k8s.pod.name ...) or one of its events' (Jaeger log\n"
+        "                       fields), as Jaeger's search looks; compared as text and,\n"
         "                       when VALUE is a number, as a number; true/false/null\n"
-        "                       match the JSON literals (repeatable: all must hold)\n"
+        "                       match the JSON literals.  Jaeger's tags that spanlite\n"
+        "                       keeps as span fields match those fields: error=true\n"
+        "                       finds spans whose status is error; span.kind,\n"
+        "                       otel.status_code (OK, ERROR), otel.status_description,\n"
+        "                       otel.scope.name/version, peer.service, event (an event's\n"
+        "                       name).  Repeatable: all must hold, on one span.\n"
         "Trace filters:\n"
         "  --min-duration D     trace duration >= D (\"250ms\", \"1.5s\", \"300us\"; bare = ms)\n"
         "  --max-duration D     trace duration <= D\n"
@@ -75,7 +87,9 @@ static void usage(FILE *out)
         "  --until T            trace starts before T\n"
         "Output:\n"
         "  --limit N            at most N traces (default 20; 0 = all)\n"
-        "  --format F           table (default), csv, json or jsonl\n"
+        "  --format F           table (the default on a terminal), csv (the default\n"
+        "                       otherwise), json or jsonl (dot and mermaid are deps's,\n"
+        "                       json-tree is trace's: refused here)\n"
         "  --help               this help\n"
         "\n"
         "Columns: trace_id, root_service, root_operation, start (ISO 8601 UTC, ms),\n"
@@ -132,6 +146,9 @@ static int parse_when(const char *opt, const char *s, int64_t *out, int *has)
     return 0;
 }
 
+/* The result set formats; dot and mermaid (deps) and json-tree (trace) are not. */
+#define SEARCH_FORMATS CLI_ROW_FORMATS
+
 /* Returns -1 to go on, or an exit status. */
 static int parse_args(int argc, char **argv, search_opts *o)
 {
@@ -146,7 +163,7 @@ static int parse_args(int argc, char **argv, search_opts *o)
         {"help", no_argument, NULL, 'h'},            {NULL, 0, NULL, 0}};
     int c, bad = 0;
     o->limit = 20;
-    o->fmt = OUT_TABLE;
+    o->fmt = cli_default_format();
     o->attrs = calloc((size_t)argc, sizeof *o->attrs);
     if (!o->attrs) return EXIT_FAIL;
     while (!bad && (c = getopt_long(argc, argv, "s:o:ea:n:f:h", opts, NULL)) != -1) {
@@ -160,12 +177,7 @@ static int parse_args(int argc, char **argv, search_opts *o)
         case O_MAX: bad = parse_dur("--max-duration", optarg, &o->max_dur, &o->has_max); break;
         case O_SINCE: bad = parse_when("--since", optarg, &o->since, &o->has_since); break;
         case O_UNTIL: bad = parse_when("--until", optarg, &o->until, &o->has_until); break;
-        case 'f':
-            if ((o->fmt = cli_parse_outfmt(optarg)) < 0) {
-                cli_error("search", "unknown format '%s' (table, csv, json, jsonl)", optarg);
-                bad = 1;
-            }
-            break;
+        case 'f': bad = cli_parse_format("search", optarg, SEARCH_FORMATS, &o->fmt); break;
         case 'h': usage(stdout); return EXIT_OK;
         default: usage(stderr); return EXIT_USAGE;
         }
@@ -184,19 +196,63 @@ static int parse_args(int argc, char **argv, search_opts *o)
 
 /* ---- SQL ----------------------------------------------------------------- */
 
-/* The clause of attribute i; its parameters are :ak<i> (path or key),
- * :at<i> (text), :an<i> (number or NULL), :al<i> (literal or NULL). */
+/*
+ * Tags that Jaeger shows on a span but that spanlite keeps in span fields
+ * (the Jaeger reader takes them out of the attributes, the Jaeger export
+ * writes them back from the fields): --attr KEY=VALUE with one of these
+ * keys also matches the field, so that a search finds what Jaeger UI's
+ * search finds in the same data.  Each fragment names :at%d once.
+ */
+static const struct {
+    const char *key;
+    const char *sql;
+} field_tags[] = {
+    {"error", "(:at%d = 'true' AND s.status = 2)"},
+    {"span.kind", "s.kind = CASE :at%d WHEN 'internal' THEN 1 WHEN 'server' THEN 2"
+                  " WHEN 'client' THEN 3 WHEN 'producer' THEN 4 WHEN 'consumer' THEN 5 END"},
+    {"otel.status_code", "s.status = CASE :at%d WHEN 'OK' THEN 1 WHEN 'ERROR' THEN 2 END"},
+    {"otel.status_description", "s.status_message = :at%d"},
+    {"otel.scope.name", "json_extract(s.scope, '$.name') = :at%d"},
+    {"otel.scope.version", "json_extract(s.scope, '$.version') = :at%d"},
+    {"otel.library.name", "json_extract(s.scope, '$.name') = :at%d"},
+    {"otel.library.version", "json_extract(s.scope, '$.version') = :at%d"},
+    {"peer.service", "s.remote_service_id = (SELECT id FROM service WHERE name = :at%d)"},
+    {"event", "EXISTS (SELECT 1 FROM json_each(s.events) e WHERE json_extract(e.value, '$.name') = :at%d)"},
+};
+
+/*
+ * The clause of attribute i: KEY=VALUE holds in the span's attributes, in
+ * its resource's attributes (OTLP resource, Jaeger process tags), in the
+ * attributes of one of its events (Jaeger log fields), or in the span field
+ * that holds a Jaeger tag (field_tags).  Jaeger's search looks in the same
+ * places.  Parameters: :ak<i> (path, or KEY when a path cannot name it),
+ * :kk<i> (KEY), :at<i> (text), :an<i> (number or NULL), :al<i> (literal or
+ * NULL).  Resources are few: the subquery over them runs once.
+ */
 static void attr_clause(sqlite3_str *b, const search_attr *a, int i)
 {
+    sqlite3_str_appendall(b, " AND (");
     if (a->path)
         sqlite3_str_appendf(b,
-            " AND (json_extract(s.attributes, :ak%d) = :at%d"
+            "json_extract(s.attributes, :ak%d) = :at%d"
             " OR json_extract(s.attributes, :ak%d) = :an%d"
-            " OR json_type(s.attributes, :ak%d) = :al%d)", i, i, i, i, i, i);
+            " OR json_type(s.attributes, :ak%d) = :al%d", i, i, i, i, i, i);
     else /* a key JSON paths cannot name: look it up among the members */
         sqlite3_str_appendf(b,
-            " AND EXISTS (SELECT 1 FROM json_each(s.attributes) j WHERE j.key = :ak%d"
+            "EXISTS (SELECT 1 FROM json_each(s.attributes) j WHERE j.key = :ak%d"
             " AND (j.value = :at%d OR j.value = :an%d OR j.type = :al%d))", i, i, i, i);
+    sqlite3_str_appendf(b,
+        " OR s.resource_id IN (SELECT r.id FROM resource r, json_each(r.attributes) j"
+        " WHERE j.key = :kk%d AND (j.value = :at%d OR j.value = :an%d OR j.type = :al%d))"
+        " OR (s.events IS NOT NULL AND EXISTS (SELECT 1 FROM json_each(s.events) e,"
+        " json_each(e.value, '$.attributes') j WHERE j.key = :kk%d"
+        " AND (j.value = :at%d OR j.value = :an%d OR j.type = :al%d)))", i, i, i, i, i, i, i, i);
+    for (size_t k = 0; k < sizeof field_tags / sizeof *field_tags; k++)
+        if (strcmp(a->key, field_tags[k].key) == 0) {
+            sqlite3_str_appendall(b, " OR ");
+            sqlite3_str_appendf(b, field_tags[k].sql, i);
+        }
+    sqlite3_str_appendchar(b, 1, ')');
 }
 
 static int has_span_filter(const search_opts *o)
@@ -288,6 +344,8 @@ static int bind_attr(sqlite3_stmt *st, const search_attr *a, int i)
     int rc;
     snprintf(name, sizeof name, ":ak%d", i);
     rc = bind_text(st, name, a->path ? a->path : a->key);
+    snprintf(name, sizeof name, ":kk%d", i);
+    if (rc == SQLITE_OK) rc = bind_text(st, name, a->key);
     snprintf(name, sizeof name, ":at%d", i);
     if (rc == SQLITE_OK) rc = bind_text(st, name, a->value);
     snprintf(name, sizeof name, ":an%d", i);

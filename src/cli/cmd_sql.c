@@ -26,21 +26,21 @@ static void usage(FILE *out)
         "  --help              this help\n");
 }
 
+/* Standard input whole, through SQLite's string builder; NULL on a read
+ * error or when out of memory.  Caller frees with sqlite3_free(). */
 static char *read_stdin(void)
 {
-    size_t cap = 4096, n = 0;
-    char *s = malloc(cap);
+    sqlite3_str *b = sqlite3_str_new(NULL);
+    char chunk[65536];
     size_t got;
-    while (s && (got = fread(s + n, 1, cap - n - 1, stdin)) > 0) {
-        n += got;
-        if (cap - n < 2) {
-            char *t = realloc(s, cap *= 2);
-            if (!t) free(s);
-            s = t;
-        }
+    while ((got = fread(chunk, 1, sizeof chunk, stdin)) > 0)
+        sqlite3_str_append(b, chunk, (int)got);
+    if (ferror(stdin) || sqlite3_str_errcode(b) != SQLITE_OK) {
+        sqlite3_free(sqlite3_str_finish(b));
+        return NULL;
     }
-    if (s) s[n] = '\0';
-    return s;
+    char *s = sqlite3_str_finish(b);
+    return s ? s : sqlite3_mprintf("%s", ""); /* finish gives NULL for no input */
 }
 
 int cmd_sql(cli_ctx *ctx, int argc, char **argv)
@@ -49,15 +49,14 @@ int cmd_sql(cli_ctx *ctx, int argc, char **argv)
                                          {"param", required_argument, NULL, 'p'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
-    int fmt = cli_isatty(1) ? OUT_TABLE : OUT_CSV, c;
+    int fmt = cli_default_format(), c;
     char **params = calloc((size_t)argc, sizeof *params);
     int nparams = 0;
     if (!params) return EXIT_USAGE;
     while ((c = getopt_long(argc, argv, "f:p:h", opts, NULL)) != -1) {
         switch (c) {
         case 'f':
-            if ((fmt = cli_parse_outfmt(optarg)) < 0) {
-                cli_error("sql", "unknown format '%s' (table, csv, json, jsonl)", optarg);
+            if (cli_parse_format("sql", optarg, CLI_ROW_FORMATS, &fmt) != 0) {
                 free(params);
                 return EXIT_USAGE;
             }
@@ -79,17 +78,18 @@ int cmd_sql(cli_ctx *ctx, int argc, char **argv)
         free(params);
         return EXIT_USAGE;
     }
-    char *sql = strcmp(argv[optind], "-") == 0 ? read_stdin() : strdup(argv[optind]);
+    char *sql = strcmp(argv[optind], "-") == 0 ? read_stdin() : sqlite3_mprintf("%s", argv[optind]);
+    if (!sql) cli_error("sql", "cannot read the SQL (a read error on standard input, or out of memory)");
     sl_db *db = sql ? cli_open(ctx, 1) : NULL;
     if (!db) {
-        free(sql);
+        sqlite3_free(sql);
         free(params);
         return EXIT_USAGE;
     }
     int status = cli_run_sql(sl_sqlite(db), sql, params, nparams, (cli_outfmt)fmt, "sql");
     if (fflush(stdout) != 0) status = EXIT_FAIL;
     sl_close(db);
-    free(sql);
+    sqlite3_free(sql);
     free(params);
     return status;
 }

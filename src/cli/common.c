@@ -21,11 +21,42 @@ void cli_error(const char *cmd, const char *fmt, ...)
 
 int cli_isatty(int fd) { return isatty(fd); }
 
-int cli_parse_outfmt(const char *s)
+/* Every --format name, indexed by cli_outfmt, and the command that writes
+ * the ones that are not everyone's. */
+static const struct {
+    const char *name;
+    const char *owner; /* NULL: every command with result sets */
+} formats[] = {
+    [OUT_TABLE] = {"table", NULL},     [OUT_CSV] = {"csv", NULL},
+    [OUT_JSON] = {"json", NULL},       [OUT_JSONL] = {"jsonl", NULL},
+    [OUT_DOT] = {"dot", "deps"},       [OUT_MERMAID] = {"mermaid", "deps"},
+    [OUT_JSON_TREE] = {"json-tree", "trace"},
+};
+#define NFORMATS (int)(sizeof formats / sizeof *formats)
+
+int cli_default_format(void) { return cli_isatty(1) ? OUT_TABLE : OUT_CSV; }
+
+int cli_parse_format(const char *cmd, const char *s, unsigned accepted, int *fmt)
 {
-    static const char *const names[] = {"table", "csv", "json", "jsonl"};
-    for (int i = 0; i < 4; i++)
-        if (strcmp(s, names[i]) == 0) return i;
+    char list[128] = "";
+    for (int i = 0; i < NFORMATS; i++)
+        if (accepted & (1u << i))
+            snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", *list ? ", " : "",
+                     formats[i].name);
+    for (int i = 0; i < NFORMATS; i++) {
+        if (strcmp(s, formats[i].name) != 0) continue;
+        if (accepted & (1u << i)) {
+            *fmt = i;
+            return 0;
+        }
+        if (formats[i].owner)
+            cli_error(cmd, "%s does not write %s (%s is for spanlite %s); %s writes %s", cmd, s, s,
+                      formats[i].owner, cmd, list);
+        else
+            cli_error(cmd, "%s does not write %s; it writes %s", cmd, s, list);
+        return -1;
+    }
+    cli_error(cmd, "unknown format '%s' (%s writes %s)", s, cmd, list);
     return -1;
 }
 

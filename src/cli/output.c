@@ -1,7 +1,8 @@
 /*
  * output.c -- result sets on stdout in the format the reader wants:
  *   table  aligned columns for people (buffers up to TABLE_MAX rows to size
- *          the columns, then streams the rest with those widths)
+ *          the columns, then streams the rest with those widths); widths
+ *          are display widths (cli_display_width: a CJK character takes 2)
  *   csv    RFC 4180 quoting with a header row, lines end in \n
  *   json   one array of objects keyed by column name, numbers as numbers
  *   jsonl  one object per line
@@ -88,7 +89,7 @@ static int json_row(sqlite3_stmt *st, FILE *out)
     return rc;
 }
 
-static void csv_field(FILE *out, const char *s)
+void cli_csv_field(FILE *out, const char *s)
 {
     if (!strpbrk(s, ",\"\n\r")) {
         fputs(s, out);
@@ -108,25 +109,16 @@ static int csv_row(sqlite3_stmt *st, FILE *out, int header)
     for (int i = 0; i < n; i++) {
         if (i) fputc(',', out);
         if (header) {
-            csv_field(out, sqlite3_column_name(st, i));
+            cli_csv_field(out, sqlite3_column_name(st, i));
             continue;
         }
         char *t = cell_text(st, i);
         if (!t) return -1;
-        csv_field(out, t);
+        cli_csv_field(out, t);
         free(t);
     }
     fputc('\n', out);
     return 0;
-}
-
-/* Display width of UTF-8 text: code points, not bytes. */
-static size_t utf8_width(const char *s)
-{
-    size_t w = 0;
-    for (; *s; s++)
-        if (((unsigned char)*s & 0xC0) != 0x80) w++;
-    return w;
 }
 
 typedef struct table {
@@ -139,7 +131,7 @@ typedef struct table {
 
 static void table_pad(FILE *out, const char *s, size_t width, int right)
 {
-    size_t w = utf8_width(s);
+    size_t w = cli_display_width(s);
     if (right) for (size_t k = w; k < width; k++) fputc(' ', out);
     fputs(s, out);
     if (!right) for (size_t k = w; k < width; k++) fputc(' ', out);
@@ -187,7 +179,7 @@ static int print_table(sqlite3_stmt *st, FILE *out)
     int rc = SQLITE_NOMEM, headed = 0;
     if (!t.width || !t.numeric || !t.cells || !row) goto done;
     for (int i = 0; i < t.ncol; i++) {
-        t.width[i] = utf8_width(sqlite3_column_name(st, i));
+        t.width[i] = cli_display_width(sqlite3_column_name(st, i));
         t.numeric[i] = 1;
     }
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -205,7 +197,7 @@ static int print_table(sqlite3_stmt *st, FILE *out)
         if (t.nrows < TABLE_MAX) {
             for (int i = 0; i < t.ncol; i++) {
                 t.cells[t.nrows * t.ncol + i] = row[i];
-                size_t w = utf8_width(row[i]);
+                size_t w = cli_display_width(row[i]);
                 if (w > t.width[i]) t.width[i] = w;
             }
             t.nrows++;

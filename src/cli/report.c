@@ -100,7 +100,7 @@ static int span_report(cli_ctx *ctx, int argc, char **argv)
     const span_report_info *info = span_report_find(name);
     char pbuf[4][96];
     char *params[4];
-    int nparams = 0, c, fmt = cli_isatty(1) ? OUT_TABLE : OUT_CSV, exact = 0, window = 0;
+    int nparams = 0, c, fmt = cli_default_format(), exact = 0, window = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, "s:n:f:h", opts, NULL)) != -1) {
         int64_t t;
@@ -135,8 +135,7 @@ static int span_report(cli_ctx *ctx, int argc, char **argv)
             break;
         }
         case 'f':
-            if ((fmt = cli_parse_outfmt(optarg)) < 0) {
-                cli_error("report", "unknown format '%s' (table, csv, json, jsonl)", optarg);
+            if (cli_parse_format("report", optarg, CLI_ROW_FORMATS, &fmt) != 0) {
                 return EXIT_USAGE;
             }
             continue;

@@ -21,7 +21,7 @@ for cmd in trace search deps; do
     expect_exit 2 "$cmd --bogus" -- $S --db "$WORK/shop.db" $cmd --bogus
 done
 expect_exit 2 "trace without an id" -- $S --db "$WORK/shop.db" trace
-expect_exit 2 "trace --format csv" -- $S --db "$WORK/shop.db" trace x --format csv
+expect_exit 2 "trace --format dot" -- $S --db "$WORK/shop.db" trace x --format dot
 expect_exit 1 "trace of an unknown id" -- $S --db "$WORK/shop.db" trace no-such-trace
 grep -q "no-such-trace" "$WORK/err" && pass || fail "unknown id named on stderr"
 expect_eq "unknown id: nothing on stdout" "" "$(cat "$WORK/out")"
@@ -64,7 +64,7 @@ service time (self time: span durations minus the time their children cover)
    10.0%   50.000ms  cache-service
     4.0%   20.000ms  user-service
 EOF
-$S --db "$WORK/readme.db" trace trace-1 > "$WORK/got"
+$S --db "$WORK/readme.db" trace trace-1 --format table > "$WORK/got"
 if diff -u "$WORK/want" "$WORK/got" >&2; then pass; else fail "trace trace-1 (TracAgg README) text"; fi
 
 # ---- trace: the shop fixture ------------------------------------------------
@@ -108,12 +108,12 @@ service time (self time: span durations minus the time their children cover)
     0.0%     800ns  cache
 EOF
 # An upper-case hex id finds the lower-cased stored one.
-$S --db "$WORK/shop.db" trace 0AF7651916CD43DD8448EB211C80319C > "$WORK/got"
+$S --db "$WORK/shop.db" trace 0AF7651916CD43DD8448EB211C80319C --format table > "$WORK/got"
 if diff -u "$WORK/want" "$WORK/got" >&2; then pass; else fail "trace shop text"; fi
 
 # The same figures as JSON, checked structurally by python.
-$S --db "$WORK/shop.db" trace 0af7651916cd43dd8448eb211c80319c --format json > "$WORK/shop.json"
-python3 - "$WORK/shop.json" <<'EOF' && pass || fail "trace shop --format json"
+$S --db "$WORK/shop.db" trace 0af7651916cd43dd8448eb211c80319c --format json-tree > "$WORK/shop.json"
+python3 - "$WORK/shop.json" <<'EOF' && pass || fail "trace shop --format json-tree"
 import json, sys
 d = json.load(open(sys.argv[1]))
 T0, ms = 1700000000000000000, 1000000
@@ -157,7 +157,7 @@ if [ -n "${SPANGEN:-}" ] && [ -x "$SPANGEN" ]; then
     while read -r id; do
         i=$((i + 1))
         $S --db "$WORK/gen.db" trace "$id" > /dev/null || bad=1
-        $S --db "$WORK/gen.db" trace "$id" --format json > "$WORK/gen/$i.trace.json" || bad=1
+        $S --db "$WORK/gen.db" trace "$id" --format json-tree > "$WORK/gen/$i.trace.json" || bad=1
         $S --db "$WORK/gen.db" sql --format json --param id="$id" \
             "SELECT span_id, sum(end_ns - start_ns) AS t FROM critical_path(:id) GROUP BY 1" \
             > "$WORK/gen/$i.cp.json"
@@ -210,7 +210,7 @@ EOF
     for f in testTraceNormal spansAmongEachOther spanLongerAsParent; do
         $S --db "$WORK/$f.db" import --quiet "$WORK/$f.jsonl" || fail "import $f"
         id=$($S --db "$WORK/$f.db" sql --format csv "SELECT trace_id FROM traces" | tail -1)
-        $S --db "$WORK/$f.db" trace "$id" --format json > "$WORK/$f.json" || fail "trace $f"
+        $S --db "$WORK/$f.db" trace "$id" --format json-tree > "$WORK/$f.json" || fail "trace $f"
     done
     python3 - "$WORK" <<'EOF' && pass || fail "self time against Jaeger UI's tableValues tests"
 import json, sys
@@ -329,7 +329,7 @@ d = json.load(open(sys.argv[1]))
 assert [(r["parent"], r["child"], r["call_count"], r["error_count"]) for r in d] == \
     [("backend", "db", 3, 1), ("frontend", "backend", 2, 0)], d
 EOF
-$S --db "$WORK/deps.db" deps > "$WORK/got"
+$S --db "$WORK/deps.db" deps --format table > "$WORK/got"
 expect_eq "deps table header" "parent child call_count error_count" "$(head -1 "$WORK/got" | awk '{print $1, $2, $3, $4}')"
 
 # Names that need escaping: a quote, a backslash, Mermaid's '#', '<', '>',
