@@ -251,7 +251,7 @@ static const char *plain_string(const char *p, const char *end, int *flags)
         if (c == '"') return p + 1;
         if (c < 0x20) return NULL;
         if (c == '\\') {
-            long cp;
+            long cp = 0;
             int n = plain_escape(p, end, &cp);
             if (!n) return NULL;
             *flags |= PLAIN_ESC;
@@ -298,7 +298,7 @@ static size_t plain_decode(const char *s, const char *e, char *o)
         o += run;
         s += run;
         if (!bs) break;
-        long cp;
+        long cp = 0;
         s += plain_escape(s, e, &cp); /* plain: a valid one */
         o += utf8_put(o, cp);
     }
@@ -318,7 +318,7 @@ static size_t plain_reescape(const char *s, const char *e, char *o)
             *o++ = *s++;
             continue;
         }
-        long cp;
+        long cp = 0;
         s += plain_escape(s, e, &cp);
         int n = utf8_put(dec, cp);
         for (int i = 0; i < n; i++) {
