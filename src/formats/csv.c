@@ -202,15 +202,9 @@ typedef struct csv_dec {
 static void csv_cb_field(void *s, size_t len, void *data)
 {
     csv_dec *d = data;
-    if (d->nf == d->offcap) {
-        size_t cap = d->offcap ? d->offcap * 2 : 32;
-        size_t *o = realloc(d->offs, cap * sizeof *o);
-        if (!o) {
-            d->oom = 1;
-            return;
-        }
-        d->offs = o;
-        d->offcap = cap;
+    if (sl_array_reserve(&d->offs, &d->offcap, d->nf + 1, sizeof *d->offs, 32)) {
+        d->oom = 1;
+        return;
     }
     d->offs[d->nf++] = d->fields.len;
     sl_buf_append(&d->fields, s ? s : "", s ? len : 0);
