@@ -7,7 +7,7 @@
 #include "formats/export.h"
 #include "base/buf.h"
 #include "base/arena.h"
-#include "base/hexid.h"
+#include "store/ids.h"
 #include "base/json.h"
 #include "base/span.h"
 #include "api/warehouse.h"
@@ -178,8 +178,10 @@ typedef struct trace_buf {
 
 static const char *dup_col(sqlite3_stmt *st, int i, sl_arena *a)
 {
-    const char *v = (const char *)sqlite3_column_text(st, i);
-    return v ? sl_arena_strdup(a, v) : NULL;
+    char buf[SL_IDS_TEXT_MAX];
+    size_t n;
+    const char *v = sl_ids_column(st, i, buf, &n); /* ids in their stored form, text as it is */
+    return v ? sl_arena_strndup(a, v, n) : NULL;
 }
 
 /* Columns of the export query (prepare_export). */
@@ -225,7 +227,7 @@ static int prepare_export(sl_db *db, const sl_export_opts *opts, sqlite3_stmt **
      * B-tree lookup per row instead of five. */
     sl_buf_puts(&q,
         "SELECT s.trace_ref, s.service_id, s.operation_id, s.remote_service_id, s.resource_id,"
-        " " SL_HEXID_SQL("s.span_id") ", " SL_HEXID_SQL("s.parent_span_id") ", s.status_message, s.attributes, s.scope, s.events,"
+        " s.span_id, s.parent_span_id, s.status_message, s.attributes, s.scope, s.events,"
         " s.links, s.kind, s.status, s.flags, s.start_ns, s.duration_ns "
         "FROM span s WHERE 1");
     if (opts->trace_id) sl_buf_puts(&q, " AND s.trace_ref = (SELECT ref FROM trace WHERE trace_id = ?1)");

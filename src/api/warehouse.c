@@ -9,7 +9,7 @@
 #include "sql/functions.h"
 #include "base/arena.h"
 #include "base/buf.h"
-#include "base/hexid.h"
+#include "store/ids.h"
 #include "base/json.h"
 #include "base/span.h"
 
@@ -178,14 +178,16 @@ typedef struct trace_mem {
 
 static const char *col_str(sqlite3_stmt *st, int i, sl_arena *a)
 {
-    const char *v = (const char *)sqlite3_column_text(st, i);
-    return v ? sl_arena_strdup(a, v) : NULL;
+    char buf[SL_IDS_TEXT_MAX];
+    size_t n;
+    const char *v = sl_ids_column(st, i, buf, &n); /* ids in their stored form, text as it is */
+    return v ? sl_arena_strndup(a, v, n) : NULL;
 }
 
 int sl_get_trace(sl_db *db, const char *trace_id, sl_trace **out)
 {
     static const char q[] =
-        "SELECT t.trace_id, " SL_HEXID_SQL("s.span_id") ", " SL_HEXID_SQL("s.parent_span_id") ", sv.name, o.name, rs.name, "
+        "SELECT t.trace_id, s.span_id, s.parent_span_id, sv.name, o.name, rs.name, "
         "s.status_message, s.attributes, r.attributes, s.scope, s.events, s.links, "
         "s.kind, s.status, s.flags, s.start_ns, s.duration_ns "
         "FROM trace t JOIN span s ON s.trace_ref = t.ref "

@@ -21,7 +21,7 @@
 #include "analysis/critical_path.h"
 #include "base/arena.h"
 #include "base/buf.h"
-#include "base/hexid.h"
+#include "store/ids.h"
 #include "spanlite.h"
 
 enum { COL_SPAN_ID, COL_SERVICE, COL_OPERATION, COL_START, COL_END, COL_TRACE_ID };
@@ -37,7 +37,7 @@ enum { COL_SPAN_ID, COL_SERVICE, COL_OPERATION, COL_START, COL_END, COL_TRACE_ID
  * order.  A plain file's spans table is read by rowid too when it has one
  * (READ_VIEW_ROWID), else in the order it yields. */
 static const char READ_TABLES[] =
-    "SELECT " SL_HEXID_SQL("span_id") ", " SL_HEXID_SQL("parent_span_id") ", service_id, operation_id, kind, flags & 1,"
+    "SELECT span_id, parent_span_id, service_id, operation_id, kind, flags & 1,"
     " start_ns, start_ns + duration_ns FROM span"
     " WHERE trace_ref = (SELECT ref FROM trace WHERE trace_id = ?1) ORDER BY id";
 static const char READ_VIEW_ROWID[] =
@@ -231,9 +231,11 @@ static int kind_of(sqlite3_value *v)
 
 static char *copy_col(cp_state *st, sqlite3_stmt *q, int col, int *oom)
 {
-    const char *s = (const char *)sqlite3_column_text(q, col);
+    char buf[SL_IDS_TEXT_MAX];
+    size_t n;
+    const char *s = sl_ids_column(q, col, buf, &n); /* names and ids alike */
     if (!s) return NULL;
-    char *p = sl_arena_strndup(&st->strings, s, (size_t)sqlite3_column_bytes(q, col));
+    char *p = sl_arena_strndup(&st->strings, s, n);
     if (!p) *oom = 1;
     return p;
 }

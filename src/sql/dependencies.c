@@ -24,7 +24,7 @@
  * traces in flight, not by the table.
  */
 #include "sql/sql.h"
-#include "base/hexid.h"
+#include "store/ids.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -183,11 +183,13 @@ static int add_row(dep_scan *sc, sqlite3_stmt *st)
     if (!t) return SQLITE_NOMEM;
     if (sl_array_reserve(&t->recs, &t->rcap, (size_t)t->nrec + 1, sizeof *t->recs, 64)) return SQLITE_NOMEM;
     dep_rec *r = &t->recs[t->nrec];
-    const char *id = (const char *)sqlite3_column_text(st, 1);
-    int rc = text_append(t, id ? id : "", sqlite3_column_bytes(st, 1), &r->id);
+    char idbuf[SL_IDS_TEXT_MAX], pidbuf[SL_IDS_TEXT_MAX];
+    size_t idlen, pidlen;
+    const char *id = sl_ids_column(st, 1, idbuf, &idlen);
+    int rc = text_append(t, id ? id : "", (int)idlen, &r->id);
     r->pid = NONE;
-    const char *pid = (const char *)sqlite3_column_text(st, 2);
-    if (rc == SQLITE_OK && pid) rc = text_append(t, pid, sqlite3_column_bytes(st, 2), &r->pid);
+    const char *pid = sl_ids_column(st, 2, pidbuf, &pidlen);
+    if (rc == SQLITE_OK && pid) rc = text_append(t, pid, (int)pidlen, &r->pid);
     if (rc != SQLITE_OK) return rc;
     r->svc = (uint32_t)sqlite3_column_int64(st, 3);
     r->rsvc = (uint32_t)sqlite3_column_int64(st, 4);
@@ -204,7 +206,7 @@ static int add_row(dep_scan *sc, sqlite3_stmt *st)
 static int scan_spans(dep_scan *sc)
 {
     static const char cols[] =
-        "SELECT trace_ref, " SL_HEXID_SQL("span_id") ", " SL_HEXID_SQL("parent_span_id") ", service_id, remote_service_id,"
+        "SELECT trace_ref, span_id, parent_span_id, service_id, remote_service_id,"
         " kind, status, flags, duration_ns FROM span";
     /* A narrow window reads its trace_ref range through span_identity;
      * otherwise a plain table scan in rowid order is fastest. */

@@ -9,3 +9,26 @@ int sl_ids_bind(sqlite3_stmt *st, int i, const char *id, unsigned char buf[SL_HE
     if (n) return sqlite3_bind_blob(st, i, buf, (int)n, SQLITE_STATIC);
     return sqlite3_bind_text(st, i, id, -1, SQLITE_STATIC);
 }
+
+const char *sl_ids_column(sqlite3_stmt *st, int col, char buf[SL_IDS_TEXT_MAX], size_t *len)
+{
+    const char *s = NULL;
+    size_t n = 0;
+    switch (sqlite3_column_type(st, col)) {
+    case SQLITE_NULL: break;
+    case SQLITE_BLOB: {
+        const unsigned char *b = sqlite3_column_blob(st, col);
+        n = (size_t)sqlite3_column_bytes(st, col);
+        if (n > SL_HEXID_MAX) n = SL_HEXID_MAX; /* never stored (R1) */
+        sl_hexid_decode(b ? b : (const unsigned char *)"", n, buf);
+        s = buf;
+        n *= 2;
+        break;
+    }
+    default:
+        s = (const char *)sqlite3_column_text(st, col);
+        n = s ? (size_t)sqlite3_column_bytes(st, col) : 0;
+    }
+    if (len) *len = n;
+    return s;
+}

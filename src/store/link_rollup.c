@@ -19,7 +19,7 @@
 #include "base/buf.h"
 #include "base/hash.h"
 #include "base/map.h"
-#include "base/hexid.h"
+#include "store/ids.h"
 #include "spanlite.h"
 #include "analysis/dependencies.h"
 #include "analysis/sketch.h"
@@ -51,7 +51,7 @@ enum { Q_MAXES, Q_TRACE_START, Q_OLD_SPANS, Q_GET, Q_PUT, Q_DEL, Q_COUNT };
 static const char *const q_sql[Q_COUNT] = {
     [Q_MAXES] = "SELECT (SELECT max(ref) FROM trace), (SELECT max(id) FROM span)",
     [Q_TRACE_START] = "SELECT start_ns FROM trace WHERE ref = ?1",
-    [Q_OLD_SPANS] = "SELECT " SL_HEXID_SQL("span_id") ", " SL_HEXID_SQL("parent_span_id") ", service_id, remote_service_id, kind,"
+    [Q_OLD_SPANS] = "SELECT span_id, parent_span_id, service_id, remote_service_id, kind,"
                     " status, flags, duration_ns FROM span"
                     " WHERE trace_ref = ?1 AND id <= ?2 ORDER BY id",
     [Q_GET] = "SELECT calls, errors, sum_ns, sketch FROM link_hour"
@@ -316,8 +316,9 @@ static int read_span(sl_linkroll *lr, sqlite3_stmt *st, int c, sl_arena *text, s
 {
     if (trace_reserve(lr, *n + 1)) return SQLITE_NOMEM;
     sl_dep_span *s = &lr->trace[*n];
-    const char *id = (const char *)sqlite3_column_text(st, c);
-    const char *pid = (const char *)sqlite3_column_text(st, c + 1);
+    char idbuf[SL_IDS_TEXT_MAX], pidbuf[SL_IDS_TEXT_MAX];
+    const char *id = sl_ids_column(st, c, idbuf, NULL);
+    const char *pid = sl_ids_column(st, c + 1, pidbuf, NULL);
     s->span_id = sl_arena_strdup(text, id ? id : "");
     s->parent_span_id = sl_arena_strdup(text, pid);
     if (!s->span_id || (pid && !s->parent_span_id)) return SQLITE_NOMEM;
@@ -403,7 +404,7 @@ static int rebuild(sl_linkroll *lr, size_t *rows)
 {
     sqlite3_stmt *st = NULL;
     int rc = sqlite3_prepare_v2(lr->db,
-        "SELECT s.trace_ref, s.start_ns, " SL_HEXID_SQL("s.span_id") ", " SL_HEXID_SQL("s.parent_span_id") ", s.service_id,"
+        "SELECT s.trace_ref, s.start_ns, s.span_id, s.parent_span_id, s.service_id,"
         " s.remote_service_id, s.kind, s.status, s.flags, s.duration_ns"
         " FROM span s ORDER BY s.trace_ref, s.id",
         -1, &st, NULL);
