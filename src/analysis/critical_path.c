@@ -65,6 +65,7 @@
 #include <string.h>
 
 #include "base/hash.h"
+#include "base/sort.h"
 #include "spanlite.h"
 
 #define NONE UINT32_MAX
@@ -98,41 +99,21 @@ struct sl_cp_work {
 
 enum { SERVER_HALF = 1, ALIVE = 2 };
 
-typedef int (*cmp_fn)(const sl_cp_work *w, uint32_t a, uint32_t b);
-
-/* Stable bottom-up merge sort of a[0..n) using tmp[0..n). */
-static void merge_sort(const sl_cp_work *w, uint32_t *a, uint32_t *tmp, uint32_t n, cmp_fn cmp)
-{
-    uint32_t *src = a, *dst = tmp;
-    for (uint32_t width = 1; width < n; width *= 2) {
-        for (uint32_t lo = 0; lo < n; lo += 2 * width) {
-            uint32_t mid = lo + width < n ? lo + width : n;
-            uint32_t hi = lo + 2 * width < n ? lo + 2 * width : n;
-            uint32_t i = lo, j = mid, k = lo;
-            while (i < mid && j < hi) dst[k++] = cmp(w, src[j], src[i]) < 0 ? src[j++] : src[i++];
-            while (i < mid) dst[k++] = src[i++];
-            while (j < hi) dst[k++] = src[j++];
-        }
-        uint32_t *t = src;
-        src = dst;
-        dst = t;
-    }
-    if (src != a) memcpy(a, src, sizeof *a * n);
-}
-
 /* Start order: start time, then arrival order (the position in nodes[]), as
  * Jaeger UI's stable sort of each node's children by start time leaves
  * them (R0). */
-static int cmp_start(const sl_cp_work *w, uint32_t a, uint32_t b)
+static int cmp_start(const void *ctx, uint32_t a, uint32_t b)
 {
+    const sl_cp_work *w = ctx;
     const sl_cp_node *x = &w->nodes[a], *y = &w->nodes[b];
     if (x->start_ns != y->start_ns) return x->start_ns < y->start_ns ? -1 : 1;
     return (a > b) - (a < b);
 }
 
 /* R5 order: clamped end descending, then start order (R0). */
-static int cmp_lfc(const sl_cp_work *w, uint32_t a, uint32_t b)
+static int cmp_lfc(const void *ctx, uint32_t a, uint32_t b)
 {
+    const sl_cp_work *w = ctx;
     if (w->ce[a] != w->ce[b]) return w->ce[a] > w->ce[b] ? -1 : 1;
     return w->rank[a] < w->rank[b] ? -1 : w->rank[a] > w->rank[b];
 }
@@ -213,7 +194,7 @@ static void rank_nodes(sl_cp_work *w)
         if (i && sorted && cmp_start(w, i - 1, i) > 0) sorted = 0;
     }
     /* Spans are usually stored in start order already. */
-    if (!sorted) merge_sort(w, w->order, w->scratch, w->n, cmp_start);
+    if (!sorted) sl_sort_index(w->order, w->scratch, w->n, cmp_start, w);
     for (uint32_t r = 0; r < w->n; r++) w->rank[w->order[r]] = r;
 }
 
@@ -353,7 +334,7 @@ static void order_kids(sl_cp_work *w)
             if (w->flags[c] & ALIVE) w->kids[m++] = c;
         }
         uint32_t len = m - w->kstart[p];
-        if (len > 1) merge_sort(w, w->kids + w->kstart[p], w->scratch, len, cmp_lfc);
+        if (len > 1) sl_sort_index(w->kids + w->kstart[p], w->scratch, len, cmp_lfc, w);
     }
     w->kstart[w->n] = m;
     memcpy(w->scratch, w->kstart, sizeof *w->scratch * w->n); /* cursors */

@@ -68,6 +68,7 @@
 
 #include "base/buf.h"
 #include "base/hash.h"
+#include "base/sort.h"
 #include "base/map.h"
 #include "spanlite.h"
 
@@ -251,8 +252,9 @@ static int same_endpoint(const sl_dep_span *x, const sl_dep_span *y)
 /* Trace.CLEANUP_COMPARATOR on input indices; ties keep input order.
  * Services compare by the caller's ids, Zipkin's by name: the order only
  * decides which parts are adjacent among compatible ones. */
-static int cmp_cleanup(const sl_dep_span *s, uint32_t a, uint32_t b)
+static int cmp_cleanup(const void *ctx, uint32_t a, uint32_t b)
 {
+    const sl_dep_span *s = ctx;
     const sl_dep_span *x = &s[a], *y = &s[b];
     int c = strcmp(x->span_id, y->span_id);
     if (c) return c;
@@ -273,25 +275,6 @@ static int cmp_cleanup(const sl_dep_span *s, uint32_t a, uint32_t b)
     return a < b ? -1 : a > b;
 }
 
-static void merge_sort(const sl_dep_span *s, uint32_t *a, uint32_t *tmp, uint32_t n)
-{
-    uint32_t *src = a, *dst = tmp;
-    for (uint32_t width = 1; width < n; width *= 2) {
-        for (uint32_t lo = 0; lo < n; lo += 2 * width) {
-            uint32_t mid = lo + width < n ? lo + width : n;
-            uint32_t hi = lo + 2 * width < n ? lo + 2 * width : n;
-            uint32_t i = lo, j = mid, k = lo;
-            while (i < mid && j < hi) dst[k++] = cmp_cleanup(s, src[j], src[i]) < 0 ? src[j++] : src[i++];
-            while (i < mid) dst[k++] = src[i++];
-            while (j < hi) dst[k++] = src[j++];
-        }
-        uint32_t *t = src;
-        src = dst;
-        dst = t;
-    }
-    if (src != a) memcpy(a, src, sizeof *a * n);
-}
-
 /* Span.Builder.merge: fill what is missing from the next part. */
 static void merge_into(sl_dep_span *x, const sl_dep_span *y)
 {
@@ -310,7 +293,7 @@ static void merge_into(sl_dep_span *x, const sl_dep_span *y)
 static void merge_trace(sl_deps *d, const sl_dep_span *s, uint32_t n)
 {
     for (uint32_t i = 0; i < n; i++) d->order[i] = i;
-    merge_sort(s, d->order, d->tmp, n);
+    sl_sort_index(d->order, d->tmp, n, cmp_cleanup, s);
     uint32_t m = 0;
     for (uint32_t i = 0; i < n; i++) {
         sl_dep_span cur = s[d->order[i]];

@@ -178,10 +178,7 @@ typedef struct trace_mem {
 
 static const char *col_str(sqlite3_stmt *st, int i, sl_arena *a)
 {
-    char buf[SL_IDS_TEXT_MAX];
-    size_t n;
-    const char *v = sl_ids_column(st, i, buf, &n); /* ids in their stored form, text as it is */
-    return v ? sl_arena_strndup(a, v, n) : NULL;
+    return sl_ids_column_copy(st, i, a, NULL); /* ids in their stored form, text as it is */
 }
 
 int sl_get_trace(sl_db *db, const char *trace_id, sl_trace **out)

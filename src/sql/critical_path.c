@@ -229,15 +229,9 @@ static int kind_of(sqlite3_value *v)
     return SL_KIND_UNSPECIFIED;
 }
 
-static char *copy_col(cp_state *st, sqlite3_stmt *q, int col, int *oom)
+static const char *copy_col(cp_state *st, sqlite3_stmt *q, int col, int *oom)
 {
-    char buf[SL_IDS_TEXT_MAX];
-    size_t n;
-    const char *s = sl_ids_column(q, col, buf, &n); /* names and ids alike */
-    if (!s) return NULL;
-    char *p = sl_arena_strndup(&st->strings, s, n);
-    if (!p) *oom = 1;
-    return p;
+    return sl_ids_column_copy(q, col, &st->strings, oom); /* names and ids alike */
 }
 
 static int load_row(cp_state *st, sqlite3_stmt *q, int by_view)

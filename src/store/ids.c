@@ -1,6 +1,7 @@
 /* store/ids.c -- span ids in their stored form; see store/ids.h. */
 #include "store/ids.h"
 #include "base/hexid.h"
+#include "base/arena.h"
 
 int sl_ids_bind(sqlite3_stmt *st, int i, const char *id, unsigned char buf[SL_HEXID_MAX])
 {
@@ -31,4 +32,15 @@ const char *sl_ids_column(sqlite3_stmt *st, int col, char buf[SL_IDS_TEXT_MAX], 
     }
     if (len) *len = n;
     return s;
+}
+
+const char *sl_ids_column_copy(sqlite3_stmt *st, int col, sl_arena *a, int *oom)
+{
+    char buf[SL_IDS_TEXT_MAX];
+    size_t n;
+    const char *v = sl_ids_column(st, col, buf, &n);
+    if (!v) return NULL;
+    const char *copy = sl_arena_strndup(a, v, n);
+    if (!copy && oom) *oom = 1;
+    return copy;
 }

@@ -20,6 +20,7 @@
 
 #include <sqlite3.h>
 
+#include "base/arena.h"
 #include "base/hexid.h"
 
 /* Bind the stored form of id (NULL or "" binds NULL), its bytes kept in
@@ -34,5 +35,9 @@ int sl_ids_bind(sqlite3_stmt *st, int i, const char *id, unsigned char buf[SL_HE
  * id's hex digits written into buf.  *len (may be NULL) gets its length.
  * In C rather than SQL's lower(hex()), which costs ~0.5 us a row. */
 const char *sl_ids_column(sqlite3_stmt *st, int col, char buf[SL_IDS_TEXT_MAX], size_t *len);
+
+/* The same text copied into arena a (any column: text is taken as it is);
+ * NULL when the column is NULL, or when out of memory with *oom set. */
+const char *sl_ids_column_copy(sqlite3_stmt *st, int col, sl_arena *a, int *oom);
 
 #endif
