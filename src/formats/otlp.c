@@ -1088,13 +1088,38 @@ static void decode_line(otlp_dec *d, const char *line, size_t len)
 /* JSON Lines when the first line holds a whole JSON value.  A first line
  * longer than the peek window may be a huge compact document: read it as a
  * document, which decodes JSON Lines just as well (only less frugally). */
+/* JSON Lines when the first line holds one whole value, or when it does
+ * not (a broken first record) but the next non-empty line is a whole object
+ * starting in its first column, as every line of a JSON Lines file is.  A
+ * pretty-printed or multi-line document's second line is indented or is
+ * not whole, so a document is not taken for lines. */
+static int whole_line(const char *p, const char *nl)
+{
+    const char *ve = sl_jscan_skip(p, nl);
+    return ve && sl_jscan_ws(ve, nl) == nl;
+}
+
 static int looks_like_lines(const char *head, size_t len)
 {
     const char *end = head + len, *p = sl_jscan_ws(head, end);
     const char *nl = memchr(p, '\n', (size_t)(end - p));
     if (!nl) return 0;
-    const char *ve = sl_jscan_skip(p, nl);
-    return ve && sl_jscan_ws(ve, nl) == nl;
+    if (whole_line(p, nl)) return 1;
+    for (p = nl + 1; p < end && (*p == '\n' || *p == '\r'); p++) {}
+    if (p >= end || *p != '{' || !(nl = memchr(p, '\n', (size_t)(end - p)))) return 0;
+    return whole_line(p, nl);
+}
+
+/* OTLP protobuf (TracesData: field 1, length-delimited, tag 0x0a) given as
+ * OTLP JSON: say so once rather than reject every line as not JSON. */
+static int looks_like_protobuf(const char *head, size_t len)
+{
+    if (len < 2 || (unsigned char)head[0] != 0x0a) return 0;
+    for (size_t i = 0; i < len && i < 4096; i++) {
+        unsigned char c = (unsigned char)head[i];
+        if (c < 0x20 && c != '\n' && c != '\r' && c != '\t') return 1; /* binary, not JSON text */
+    }
+    return 0;
 }
 
 static int decode_lines(otlp_dec *d, sl_input *in, char *err, size_t errlen)
@@ -1291,6 +1316,11 @@ static int otlp_decode(sl_input *in, sl_sink *sink, char *err, size_t errlen)
     otlp_dec d;
     size_t hl = 0;
     const char *head = sl_input_peek(in, OTLP_PEEK, &hl);
+    if (head && looks_like_protobuf(head, hl)) {
+        snprintf(err, errlen, "this looks like OTLP protobuf (binary), not OTLP JSON; "
+                              "--format otlp reads OTLP JSON");
+        return -1;
+    }
     dec_init(&d, sink);
     int rc = head && looks_like_lines(head, hl) ? decode_lines(&d, in, err, errlen)
                                                            : decode_document(&d, in, err, errlen);
