@@ -823,6 +823,16 @@ void sl_wfreport_text(const sl_wfreport *r, sl_buf *o)
 
 static void jnum(sl_buf *o, double x) { sl_jw_double(o, x); }
 
+/* avg, median, p90, p95, p99 of a distribution, as the script's JSON names them. */
+static void jstats(sl_buf *o, const double v[5], int *first)
+{
+    static const char *const names[] = {"avg_ms", "med_ms", "p90_ms", "p95_ms", "p99_ms"};
+    for (int i = 0; i < 5; i++) {
+        sl_jw_key(o, names[i], first);
+        jnum(o, v[i]);
+    }
+}
+
 void sl_wfreport_json(const sl_wfreport *r, sl_buf *o)
 {
     int first = 1;
@@ -847,12 +857,8 @@ void sl_wfreport_json(const sl_wfreport *r, sl_buf *o)
     sl_jw_key(o, "closed", &f2);
     sl_jw_int(o, (int64_t)r->ndur);
     if (r->ndur) {
-        const char *names[] = {"avg_ms", "med_ms", "p90_ms", "p95_ms", "p99_ms"};
         const double vals[] = {r->dur_avg, r->dur_med, r->dur_p90, r->dur_p95, r->dur_p99};
-        for (int i = 0; i < 5; i++) {
-            sl_jw_key(o, names[i], &f2);
-            jnum(o, vals[i]);
-        }
+        jstats(o, vals, &f2);
         sl_jw_key(o, "slowest", &f2);
         sl_buf_putc(o, '[');
         for (size_t i = 0; i < r->ntop; i++) {
@@ -874,12 +880,8 @@ void sl_wfreport_json(const sl_wfreport *r, sl_buf *o)
     sl_jw_key(o, "observed", &f2);
     sl_jw_int(o, (int64_t)r->ngaps);
     if (r->ngaps) {
-        const char *names[] = {"avg_ms", "med_ms", "p90_ms", "p95_ms", "p99_ms"};
         const double vals[] = {r->gap_avg, r->gap_med, r->gap_p90, r->gap_p95, r->gap_p99};
-        for (int i = 0; i < 5; i++) {
-            sl_jw_key(o, names[i], &f2);
-            jnum(o, vals[i]);
-        }
+        jstats(o, vals, &f2);
     }
     sl_jw_key(o, "outlier_threshold_ms", &f2);
     sl_jw_int(o, r->opts.outlier_ms);
