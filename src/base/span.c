@@ -3,6 +3,7 @@
 #include "base/hash.h"
 #include "base/json.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -26,6 +27,8 @@ const char *sl_span_check(const sl_span *sp)
     if (!sp->service || !*sp->service) return "missing service";
     if (!sp->operation) return "missing operation";
     if (sp->duration_ns < 0) return "end before start";
+    /* Every reader computes the end as start + duration: it must fit. */
+    if (sp->start_ns > INT64_MAX - sp->duration_ns) return "ends after the year 2262 (int64 nanoseconds)";
     if (sp->kind < 0 || sp->kind > 5) return "bad kind";
     if (sp->status < 0 || sp->status > 2) return "bad status";
     return NULL;
