@@ -15,10 +15,10 @@
  *
  * A damaged file usually fails `integrity` first; the later checks then
  * say which derived rows are off.  What to do about either: docs/schema.md.
+ * The library never prints: problems go to the caller's callback.
  */
 #include "api/warehouse.h"
 
-#include <stdio.h>
 #include <string.h>
 
 #define MAX_REPORTED 20 /* problems named per check; the rest are counted */
@@ -35,21 +35,21 @@ static const check checks[] = {
      "WITH a AS (SELECT trace_ref, count(*) AS n, sum(status = 2) AS e, min(start_ns) AS s,"
      "                  max(start_ns + duration_ns) AS en, count(DISTINCT service_id) AS sc"
      "           FROM span GROUP BY trace_ref) "
-     "SELECT printf('trace ref %d: row says %d spans, %d errors, %d services, [%s, %s);"
+     "SELECT format('trace ref %d: row says %d spans, %d errors, %d services, [%s, %s);"
      " its spans: %d, %d, %d, [%s, %s)', t.ref, t.span_count, t.error_count, t.service_count,"
      " t.start_ns, t.end_ns, coalesce(a.n, 0), coalesce(a.e, 0), coalesce(a.sc, 0), a.s, a.en)"
      " FROM trace t LEFT JOIN a ON a.trace_ref = t.ref"
      " WHERE t.span_count <> coalesce(a.n, 0) OR t.error_count <> coalesce(a.e, 0)"
      "    OR (a.n > 0 AND (t.start_ns IS NOT a.s OR t.end_ns IS NOT a.en OR t.service_count <> a.sc))"
      " UNION ALL "
-     "SELECT printf('spans of trace ref %d have no trace row', a.trace_ref)"
+     "SELECT format('spans of trace ref %d have no trace row', a.trace_ref)"
      " FROM a WHERE NOT EXISTS (SELECT 1 FROM trace t WHERE t.ref = a.trace_ref)"
      " UNION ALL "
-     "SELECT printf('trace ref %d: service %d is missing from trace_service', trace_ref, service_id)"
+     "SELECT format('trace ref %d: service %d is missing from trace_service', trace_ref, service_id)"
      " FROM (SELECT DISTINCT trace_ref, service_id FROM span"
      "       EXCEPT SELECT trace_ref, service_id FROM trace_service)"
      " UNION ALL "
-     "SELECT printf('trace ref %d: trace_service names service %d, which none of its spans has',"
+     "SELECT format('trace ref %d: trace_service names service %d, which none of its spans has',"
      " trace_ref, service_id)"
      " FROM (SELECT trace_ref, service_id FROM trace_service"
      "       EXCEPT SELECT DISTINCT trace_ref, service_id FROM span)"},
@@ -59,7 +59,7 @@ static const check checks[] = {
      "                  operation_id, service_id, count(*) AS calls, sum(status = 2) AS errors,"
      "                  sum(duration_ns) AS sum_ns, min(duration_ns) AS min_ns, max(duration_ns) AS max_ns"
      "           FROM span GROUP BY 1, 2) "
-     "SELECT printf('hour %d, operation %d: rollup says %s calls, %s errors, sum %s, min %s, max %s,"
+     "SELECT format('hour %d, operation %d: rollup says %s calls, %s errors, sum %s, min %s, max %s,"
      " sketch of %s; the spans: %s, %s, %s, %s, %s', coalesce(r.bucket_ns, s.b),"
      " coalesce(r.operation_id, s.operation_id), r.calls, r.errors, r.sum_ns, r.min_ns, r.max_ns,"
      " sketch_count(r.sketch), s.calls, s.errors, s.sum_ns, s.min_ns, s.max_ns)"
@@ -70,7 +70,7 @@ static const check checks[] = {
     {"links",
      "WITH r AS (SELECT parent, child, call_count, error_count FROM dependencies(NULL, NULL, 0)),"
      " x AS (SELECT parent, child, call_count, error_count FROM dependencies(NULL, NULL, 1)) "
-     "SELECT printf('%s -> %s: rollups say %s calls, %s errors; the spans link %s, %s',"
+     "SELECT format('%s -> %s: rollups say %s calls, %s errors; the spans link %s, %s',"
      " coalesce(r.parent, x.parent), coalesce(r.child, x.child), r.call_count, r.error_count,"
      " x.call_count, x.error_count)"
      " FROM r FULL OUTER JOIN x ON x.parent = r.parent AND x.child = r.child"
@@ -99,7 +99,7 @@ static int run_check(sl_db *db, const check *c, sl_check_fn on_problem, void *ct
     }
     if (*found > MAX_REPORTED && on_problem) {
         char more[96];
-        snprintf(more, sizeof more, "... and %llu more", (unsigned long long)(*found - MAX_REPORTED));
+        sqlite3_snprintf(sizeof more, more, "... and %llu more", (unsigned long long)(*found - MAX_REPORTED));
         on_problem(ctx, c->name, more);
     }
 done:
